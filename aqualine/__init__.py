@@ -1,0 +1,3 @@
+"""Aqualine: a customer-service hotline for water utilities."""
+
+__version__ = "0.1.0"

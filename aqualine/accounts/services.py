@@ -1,0 +1,303 @@
+"""Writes of the accounts app: staff, departments, roles. Each runs in one transaction and
+writes its audit row; views validate input and turn ValidationError/ConflictError into
+messages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from aqualine.accounts.models import Department, Role, User
+from aqualine.core.audit import audit_record, changes
+from aqualine.core.concurrency import claim_version
+
+
+def _staff_snapshot(user: User) -> dict[str, Any]:
+    return {
+        "agent_id": user.agent_id,
+        "name": user.name,
+        "phone": user.phone,
+        "department": str(user.department) if user.department_id else "",
+        "roles": sorted(g.name for g in user.groups.all()),
+        "is_active": user.is_active,
+    }
+
+
+def staff_create(
+    *,
+    actor: User,
+    agent_id: str,
+    name: str,
+    password: str,
+    phone: str = "",
+    department: Department | None = None,
+    roles: Iterable[Role] = (),
+    request: HttpRequest | None = None,
+) -> User:
+    with transaction.atomic():
+        if User.objects.filter(agent_id__iexact=agent_id).exists():
+            raise ValidationError(
+                {"agent_id": _("A staff member with this agent ID already exists.")}
+            )
+        user = User.objects.create_user(
+            agent_id, password, name=name, phone=phone, department=department
+        )
+        user.groups.set(list(roles))
+        audit_record(
+            actor=actor, action="staff.create", target=user,
+            data={"values": _staff_snapshot(user)}, request=request,
+        )
+    return user
+
+
+def staff_update(
+    *,
+    actor: User,
+    user: User,
+    version: int,
+    name: str,
+    phone: str,
+    department: Department | None,
+    roles: Iterable[Role],
+    request: HttpRequest | None = None,
+) -> User:
+    with transaction.atomic():
+        before = _staff_snapshot(user)
+        claim_version(user, version)
+        user.name = name
+        user.phone = phone
+        user.department = department
+        user.save(update_fields=["name", "phone", "department"])
+        user.groups.set(list(roles))
+        diff = changes(before, _staff_snapshot(user))
+        if diff:
+            audit_record(
+                actor=actor, action="staff.update", target=user, data={"changes": diff},
+                request=request,
+            )
+    return user
+
+
+def staff_set_password(
+    *, actor: User, user: User, password: str, request: HttpRequest | None = None
+) -> None:
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit_record(actor=actor, action="staff.password_reset", target=user, request=request)
+
+
+def staff_set_active(
+    *, actor: User, user: User, active: bool, version: int, request: HttpRequest | None = None
+) -> None:
+    if not active and user.pk == actor.pk:
+        raise ValidationError(_("You cannot deactivate your own account."))
+    with transaction.atomic():
+        claim_version(user, version)
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        audit_record(
+            actor=actor, action="staff.activate" if active else "staff.deactivate",
+            target=user, request=request,
+        )
+
+
+def own_password_changed(*, user: User, request: HttpRequest | None = None) -> None:
+    audit_record(actor=user, action="auth.password_changed", target=user, request=request)
+
+
+def _department_snapshot(department: Department) -> dict[str, Any]:
+    return {
+        "name": department.name,
+        "code": department.code,
+        "parent": str(department.parent) if department.parent_id else "",
+        "phone": department.phone,
+        "sort_order": department.sort_order,
+        "is_active": department.is_active,
+    }
+
+
+def _check_parent(department: Department, parent: Department | None) -> None:
+    if parent is None:
+        return
+    if department.pk is not None and (
+        parent.pk == department.pk or department in parent.ancestors()
+    ):
+        raise ValidationError(
+            {"parent": _("A department cannot be moved under itself or one of its own units.")}
+        )
+    if not parent.is_active:
+        raise ValidationError({"parent": _("The parent department is deactivated.")})
+
+
+def _check_sibling_name(department: Department, name: str, parent: Department | None) -> None:
+    siblings = Department.objects.filter(parent=parent, name=name)
+    if department.pk is not None:
+        siblings = siblings.exclude(pk=department.pk)
+    if siblings.exists():
+        raise ValidationError(
+            {"name": _("Another department with this name already exists at this level.")}
+        )
+
+
+def department_create(
+    *,
+    actor: User,
+    name: str,
+    code: str,
+    parent: Department | None = None,
+    phone: str = "",
+    sort_order: int = 0,
+    request: HttpRequest | None = None,
+) -> Department:
+    department = Department(name=name, code=code, parent=parent, phone=phone,
+                            sort_order=sort_order)
+    with transaction.atomic():
+        _check_parent(department, parent)
+        _check_sibling_name(department, name, parent)
+        if Department.objects.filter(code=code).exists():
+            raise ValidationError({"code": _("Another department already uses this code.")})
+        department.save()
+        audit_record(
+            actor=actor, action="department.create", target=department,
+            data={"values": _department_snapshot(department)}, request=request,
+        )
+    return department
+
+
+def department_update(
+    *,
+    actor: User,
+    department: Department,
+    version: int,
+    name: str,
+    code: str,
+    parent: Department | None,
+    phone: str,
+    sort_order: int,
+    request: HttpRequest | None = None,
+) -> Department:
+    with transaction.atomic():
+        before = _department_snapshot(department)
+        _check_parent(department, parent)
+        _check_sibling_name(department, name, parent)
+        if Department.objects.filter(code=code).exclude(pk=department.pk).exists():
+            raise ValidationError({"code": _("Another department already uses this code.")})
+        claim_version(department, version)
+        department.name = name
+        department.code = code
+        department.parent = parent
+        department.phone = phone
+        department.sort_order = sort_order
+        department.save(update_fields=["name", "code", "parent", "phone", "sort_order",
+                                       "updated_at"])
+        diff = changes(before, _department_snapshot(department))
+        if diff:
+            audit_record(actor=actor, action="department.update", target=department,
+                         data={"changes": diff}, request=request)
+    return department
+
+
+def department_set_active(
+    *,
+    actor: User,
+    department: Department,
+    active: bool,
+    version: int,
+    request: HttpRequest | None = None,
+) -> None:
+    with transaction.atomic():
+        if not active:
+            if department.members.filter(is_active=True).exists():
+                raise ValidationError(
+                    _("This department still has active staff; move or deactivate them first.")
+                )
+            if department.children.filter(is_active=True).exists():
+                raise ValidationError(
+                    _("This department still has active sub-departments; deactivate them first.")
+                )
+        elif department.parent is not None and not department.parent.is_active:
+            raise ValidationError(_("Reactivate the parent department first."))
+        claim_version(department, version)
+        department.is_active = active
+        department.save(update_fields=["is_active", "updated_at"])
+        audit_record(
+            actor=actor, action="department.activate" if active else "department.deactivate",
+            target=department, request=request,
+        )
+
+
+def _role_snapshot(role: Role) -> dict[str, Any]:
+    return {
+        "name": role.name,
+        "description": role.description,
+        "permissions": sorted(
+            f"{p.content_type.app_label}.{p.codename}"
+            for p in role.permissions.select_related("content_type")
+        ),
+    }
+
+
+def role_create(
+    *,
+    actor: User,
+    name: str,
+    description: str = "",
+    permissions: Iterable[Permission] = (),
+    request: HttpRequest | None = None,
+) -> Role:
+    with transaction.atomic():
+        if Role.objects.filter(name=name).exists():
+            raise ValidationError({"name": _("A role with this name already exists.")})
+        role = Role.objects.create(name=name, description=description)
+        role.permissions.set(list(permissions))
+        audit_record(actor=actor, action="role.create", target=role,
+                     data={"values": _role_snapshot(role)}, request=request)
+    return role
+
+
+def role_update(
+    *,
+    actor: User,
+    role: Role,
+    version: int,
+    name: str,
+    description: str,
+    permissions: Iterable[Permission],
+    request: HttpRequest | None = None,
+) -> Role:
+    with transaction.atomic():
+        if Role.objects.filter(name=name).exclude(pk=role.pk).exists():
+            raise ValidationError({"name": _("A role with this name already exists.")})
+        before = _role_snapshot(role)
+        claim_version(role, version)
+        role.name = name
+        role.description = description
+        role.save(update_fields=["name", "description"])
+        role.permissions.set(list(permissions))
+        diff = changes(before, _role_snapshot(role))
+        if diff:
+            audit_record(actor=actor, action="role.update", target=role,
+                         data={"changes": diff}, request=request)
+    return role
+
+
+def role_delete(*, actor: User, role: Role, request: HttpRequest | None = None) -> None:
+    with transaction.atomic():
+        holders = User.objects.filter(groups=role)
+        count = holders.count()
+        if count:
+            names = ", ".join(str(u) for u in holders[:5])
+            raise ValidationError(
+                _("This role is still held by %(count)d staff member(s) (%(names)s); "
+                  "remove it from them first.") % {"count": count, "names": names}
+            )
+        audit_record(actor=actor, action="role.delete", target=role,
+                     data={"values": _role_snapshot(role)}, request=request)
+        role.delete()

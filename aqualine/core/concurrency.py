@@ -1,0 +1,31 @@
+"""Optimistic locking: a row's `version` column guards against silent lost updates."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+
+
+class ConflictError(Exception):
+    """Someone else saved the record after this editor loaded it."""
+
+    message = _(
+        "Someone else changed this record after you opened it. Your changes were not saved; "
+        "reload the page to see the current version and apply your changes again."
+    )
+
+
+def claim_version(instance: models.Model, expected: int) -> None:
+    """Atomically move `instance` from version `expected` to the next one, or raise.
+
+    Call inside `transaction.atomic()` before writing the other fields: the conditional UPDATE is
+    a compare-and-swap on every database, SQLite included.
+    """
+    model = type(instance)
+    updated = model._default_manager.filter(pk=instance.pk, version=expected).update(
+        version=F("version") + 1
+    )
+    if updated != 1:
+        raise ConflictError(str(ConflictError.message))
+    instance.version = expected + 1  # type: ignore[attr-defined]

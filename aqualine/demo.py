@@ -1,0 +1,87 @@
+"""Demo data of ../shared/spec/domain.md: departments, one user per role, agents 1001–1004.
+
+Idempotent: running it again creates only what is missing and never resets a password or
+undoes an administrator's change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+
+from aqualine.accounts.models import Department, Role, User
+from aqualine.core.models import Parameter
+
+COMPANY = ("company", "示例市自来水公司")
+DEPARTMENTS = (
+    ("hotline", "热线中心"),
+    ("repair", "管网维修部"),
+    ("billing", "营业收费部"),
+    ("quality", "水质监测中心"),
+    ("service", "客户服务部"),
+    ("secondary", "二次供水管理部"),
+)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    agent_id: str
+    name: str
+    department: str
+    roles: tuple[str, ...]
+    note: str
+
+
+USERS = (
+    DemoUser("admin", "系统管理员", "hotline", ("admin",), "系统管理员 administrator"),
+    DemoUser("1001", "张敏", "hotline", ("agent", "supervisor"),
+             "话务员 + 热线班长 agent and supervisor"),
+    DemoUser("1002", "李娜", "hotline", ("agent",), "话务员 agent"),
+    DemoUser("1003", "王磊", "hotline", ("agent",), "话务员 agent"),
+    DemoUser("1004", "刘洋", "hotline", ("agent",), "话务员 agent"),
+    DemoUser("2001", "陈静", "hotline", ("dispatcher",), "派单员/回访员 dispatcher"),
+    DemoUser("3001", "赵强", "repair", ("handler",), "部门处理人 管网维修部"),
+    DemoUser("3002", "孙丽", "billing", ("handler",), "部门处理人 营业收费部"),
+    DemoUser("3003", "周涛", "quality", ("handler",), "部门处理人 水质监测中心"),
+    DemoUser("3004", "吴芳", "service", ("handler",), "部门处理人 客户服务部"),
+    DemoUser("3005", "郑凯", "secondary", ("handler",), "部门处理人 二次供水管理部"),
+    DemoUser("9001", "黄总", "company", ("viewer",), "领导查询 read-only manager"),
+)
+
+PARAMETERS = {
+    "basic.site_name": "水务客服热线",
+    "basic.utility_name": "示例市自来水公司",
+}
+
+
+def load_demo() -> list[tuple[DemoUser, bool]]:
+    """Create what is missing; return each demo user with whether it was created now."""
+    with transaction.atomic():
+        company, _created = Department.objects.get_or_create(
+            code=COMPANY[0], defaults={"name": COMPANY[1]}
+        )
+        departments = {COMPANY[0]: company}
+        for order, (code, name) in enumerate(DEPARTMENTS):
+            departments[code], _created = Department.objects.get_or_create(
+                code=code, defaults={"name": name, "parent": company, "sort_order": order}
+            )
+        roles = {r.code: r for r in Role.objects.exclude(code=None)}
+        result = []
+        for spec in USERS:
+            user = User.objects.filter(agent_id=spec.agent_id).first()
+            created = user is None
+            if user is None:
+                user = User.objects.create_user(
+                    spec.agent_id, settings.DEMO_PASSWORD, name=spec.name,
+                    department=departments[spec.department],
+                )
+                user.groups.set([roles[code] for code in spec.roles if code in roles])
+            result.append((spec, created))
+        for key, value in PARAMETERS.items():
+            Parameter.objects.get_or_create(key=key, defaults={"value": value})
+    from aqualine.core.parameters import invalidate_cache
+
+    invalidate_cache()
+    return result

@@ -1,0 +1,18 @@
+"""Periodic jobs run by `aqualine worker`: (name, interval in seconds, management command)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every_seconds: int
+    command: tuple[str, ...]
+
+
+JOBS: tuple[Job, ...] = (
+    Job("expired sessions", 3600, ("clearsessions",)),
+    Job("old login-failure records", 24 * 3600, ("axes_reset_logs", "--age", "90")),
+)

@@ -1,0 +1,62 @@
+"""The main menu: each entry names the permission it needs; users see only what they may use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from aqualine.accounts.permissions import AccountsPerm
+from aqualine.core.permissions import CorePerm
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: Promise
+    url_name: str
+    perm: str | None
+
+
+@dataclass(frozen=True)
+class MenuSection:
+    label: Promise
+    items: tuple[MenuItem, ...]
+
+
+MENU: tuple[MenuSection, ...] = (
+    MenuSection(
+        _("System management"),
+        (
+            MenuItem(_("Staff"), "accounts:staff_list", AccountsPerm.MANAGE_STAFF),
+            MenuItem(_("Departments"), "accounts:department_list",
+                     AccountsPerm.MANAGE_DEPARTMENTS),
+            MenuItem(_("Roles and permissions"), "accounts:role_list",
+                     AccountsPerm.MANAGE_ROLES),
+            MenuItem(_("System parameters"), "core:parameters", CorePerm.MANAGE_PARAMETERS),
+            MenuItem(_("Audit log"), "core:audit_log", CorePerm.VIEW_AUDIT_LOG),
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class VisibleItem:
+    label: Promise
+    url: str
+    active: bool
+
+
+def menu_for(user: object, path: str) -> list[tuple[Promise, list[VisibleItem]]]:
+    sections: list[tuple[Promise, list[VisibleItem]]] = []
+    for section in MENU:
+        items = []
+        for item in section.items:
+            if item.perm is not None and not user.has_perm(item.perm):  # type: ignore[attr-defined]
+                continue
+            url = reverse(item.url_name)
+            items.append(VisibleItem(item.label, url, path.startswith(url)))
+        if items:
+            sections.append((section.label, items))
+    return sections
