@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from axes.utils import reset as axes_reset
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -90,6 +91,8 @@ def staff_set_password(
     with transaction.atomic():
         user.set_password(password)
         user.save(update_fields=["password"])
+        # A reset also lifts a login lock caused by repeated failures.
+        axes_reset(username=user.agent_id)
         audit_record(actor=actor, action="staff.password_reset", target=user, request=request)
 
 

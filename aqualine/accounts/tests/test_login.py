@@ -46,6 +46,19 @@ def test_five_failures_lock_the_agent_id_even_for_the_right_password(agent: User
     assert client.post("/login/", {"username": "1002", "password": PASSWORD}).status_code == 302
 
 
+def test_a_password_reset_by_an_administrator_lifts_the_lock(
+    agent: User, admin_client: Client
+) -> None:
+    client = Client()
+    for _ in range(5):
+        client.post("/login/", {"username": "1001", "password": "bad"})
+    assert client.post("/login/", {"username": "1001", "password": PASSWORD}).status_code == 429
+    new = "Fresh-Start-2026!"
+    admin_client.post(f"/system/staff/{agent.pk}/password/",
+                      {"password1": new, "password2": new})
+    assert client.post("/login/", {"username": "1001", "password": new}).status_code == 302
+
+
 def test_logout_needs_a_post_and_ends_the_session(agent: User) -> None:
     client = Client()
     client.force_login(agent)

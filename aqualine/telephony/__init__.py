@@ -1,0 +1,1 @@
+"""The telephony core of the switch: pure Python, never imports Django."""
