@@ -20,8 +20,22 @@ def _clean_cache() -> Iterator[None]:
     cache.clear()
 
 
+def ensure_seeded_roles() -> None:
+    """The roles the data migration seeds. A transactional test (live server) flushes every
+    table, and Playwright's event loop hides Django's serialized copy of the seeded rows from
+    the next test, so seed them again when they are gone."""
+    if Role.objects.filter(code__isnull=False).exists():
+        return
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("aqualine.accounts.migrations.0002_seed_roles").seed(apps, None)
+
+
 def make_user(agent_id: str, *roles: str, department: Department | None = None,
               name: str = "") -> User:
+    ensure_seeded_roles()
     user = User.objects.create_user(agent_id, PASSWORD, name=name or f"User {agent_id}",
                                     department=department)
     user.groups.set(Role.objects.filter(code__in=roles))

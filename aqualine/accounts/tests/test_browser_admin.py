@@ -12,7 +12,7 @@ from aqualine.conftest import PASSWORD
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 NEW_PASSWORD = "Pipe-Burst-2026!"
