@@ -29,6 +29,7 @@ pytest: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy aqualine
 	$(BIN)/aqualine makemigrations --check --dry-run
 	$(BIN)/lint-imports

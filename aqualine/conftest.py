@@ -33,11 +33,13 @@ def ensure_seeded_roles() -> None:
     import_module("aqualine.accounts.migrations.0002_seed_roles").seed(apps, None)
 
 
-def make_user(agent_id: str, *roles: str, department: Department | None = None,
-              name: str = "") -> User:
+def make_user(
+    agent_id: str, *roles: str, department: Department | None = None, name: str = ""
+) -> User:
     ensure_seeded_roles()
-    user = User.objects.create_user(agent_id, PASSWORD, name=name or f"User {agent_id}",
-                                    department=department)
+    user = User.objects.create_user(
+        agent_id, PASSWORD, name=name or f"User {agent_id}", department=department
+    )
     user.groups.set(Role.objects.filter(code__in=roles))
     return user
 
@@ -88,8 +90,13 @@ def admin_client(admin_user: User) -> Client:  # overrides pytest-django's admin
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -101,8 +108,10 @@ def browser() -> Iterator[object]:
     if os.environ.get("AQUALINE_SKIP_BROWSER") == "1":
         pytest.skip("AQUALINE_SKIP_BROWSER=1")
     if not shutil.which("chromium") and not os.path.exists(CHROMIUM):
-        pytest.fail("chromium is not installed: run `make test` as root, or "
-                    "`apt-get install chromium` (set AQUALINE_SKIP_BROWSER=1 to skip)")
+        pytest.fail(
+            "chromium is not installed: run `make test` as root, or "
+            "`apt-get install chromium` (set AQUALINE_SKIP_BROWSER=1 to skip)"
+        )
     # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
     # around it are ordinary synchronous calls.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

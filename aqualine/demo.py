@@ -36,8 +36,9 @@ class DemoUser:
 
 USERS = (
     DemoUser("admin", "系统管理员", "hotline", ("admin",), "系统管理员 administrator"),
-    DemoUser("1001", "张敏", "hotline", ("agent", "supervisor"),
-             "话务员 + 热线班长 agent and supervisor"),
+    DemoUser(
+        "1001", "张敏", "hotline", ("agent", "supervisor"), "话务员 + 热线班长 agent and supervisor"
+    ),
     DemoUser("1002", "李娜", "hotline", ("agent",), "话务员 agent"),
     DemoUser("1003", "王磊", "hotline", ("agent",), "话务员 agent"),
     DemoUser("1004", "刘洋", "hotline", ("agent",), "话务员 agent"),
@@ -74,7 +75,9 @@ def load_demo() -> list[tuple[DemoUser, bool]]:
             created = user is None
             if user is None:
                 user = User.objects.create_user(
-                    spec.agent_id, settings.DEMO_PASSWORD, name=spec.name,
+                    spec.agent_id,
+                    settings.DEMO_PASSWORD,
+                    name=spec.name,
                     department=departments[spec.department],
                 )
                 user.groups.set([roles[code] for code in spec.roles if code in roles])

@@ -30,10 +30,8 @@ MENU: tuple[MenuSection, ...] = (
         _("System management"),
         (
             MenuItem(_("Staff"), "accounts:staff_list", AccountsPerm.MANAGE_STAFF),
-            MenuItem(_("Departments"), "accounts:department_list",
-                     AccountsPerm.MANAGE_DEPARTMENTS),
-            MenuItem(_("Roles and permissions"), "accounts:role_list",
-                     AccountsPerm.MANAGE_ROLES),
+            MenuItem(_("Departments"), "accounts:department_list", AccountsPerm.MANAGE_DEPARTMENTS),
+            MenuItem(_("Roles and permissions"), "accounts:role_list", AccountsPerm.MANAGE_ROLES),
             MenuItem(_("System parameters"), "core:parameters", CorePerm.MANAGE_PARAMETERS),
             MenuItem(_("Audit log"), "core:audit_log", CorePerm.VIEW_AUDIT_LOG),
         ),

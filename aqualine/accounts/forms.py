@@ -54,14 +54,21 @@ def _role_field() -> forms.ModelMultipleChoiceField:
 class StaffCreateForm(forms.Form):
     agent_id = forms.CharField(label=_("Agent ID"), max_length=20, validators=[agent_id_validator])
     name = forms.CharField(label=_("Name"), max_length=50)
-    phone = forms.CharField(label=_("Phone"), max_length=30, required=False,
-                            validators=[phone_validator])
+    phone = forms.CharField(
+        label=_("Phone"), max_length=30, required=False, validators=[phone_validator]
+    )
     department = department_field(_("Department"))
     roles = _role_field()
-    password1 = forms.CharField(label=_("Password"), strip=False,
-                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    password2 = forms.CharField(label=_("Password again"), strip=False,
-                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -89,8 +96,9 @@ class StaffCreateForm(forms.Form):
 
 class StaffEditForm(VersionedForm):
     name = forms.CharField(label=_("Name"), max_length=50)
-    phone = forms.CharField(label=_("Phone"), max_length=30, required=False,
-                            validators=[phone_validator])
+    phone = forms.CharField(
+        label=_("Phone"), max_length=30, required=False, validators=[phone_validator]
+    )
     department = department_field(_("Department"))
     roles = _role_field()
 
@@ -100,10 +108,16 @@ class StaffEditForm(VersionedForm):
 
 
 class PasswordResetForm(forms.Form):
-    password1 = forms.CharField(label=_("New password"), strip=False,
-                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    password2 = forms.CharField(label=_("New password again"), strip=False,
-                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password1 = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("New password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
 
     def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
         self.user = user
@@ -125,14 +139,15 @@ class PasswordResetForm(forms.Form):
 class DepartmentForm(forms.Form):
     name = forms.CharField(label=_("Department name"), max_length=100)
     code = forms.SlugField(
-        label=_("Code"), max_length=50,
+        label=_("Code"),
+        max_length=50,
         help_text=_("Letters, digits, dash and underscore; e.g. repair."),
     )
     parent = department_field(_("Parent department"))
-    phone = forms.CharField(label=_("Phone"), max_length=30, required=False,
-                            validators=[phone_validator])
-    sort_order = forms.IntegerField(label=_("Sort order"), min_value=0, max_value=100000,
-                                    initial=0)
+    phone = forms.CharField(
+        label=_("Phone"), max_length=30, required=False, validators=[phone_validator]
+    )
+    sort_order = forms.IntegerField(label=_("Sort order"), min_value=0, max_value=100000, initial=0)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -154,7 +169,9 @@ class RoleForm(forms.Form):
     name = forms.CharField(label=_("Role name"), max_length=150)
     description = forms.CharField(label=_("Description"), max_length=200, required=False)
     permissions = PermissionsField(
-        label=_("Permissions"), queryset=Permission.objects.none(), required=False,
+        label=_("Permissions"),
+        queryset=Permission.objects.none(),
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
 

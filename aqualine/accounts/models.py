@@ -64,9 +64,7 @@ class Department(models.Model):
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def create_user(
-        self, agent_id: str, password: str | None = None, **extra: Any
-    ) -> User:
+    def create_user(self, agent_id: str, password: str | None = None, **extra: Any) -> User:
         if not agent_id:
             raise ValueError("agent_id is required")
         user = self.model(agent_id=agent_id, **extra)

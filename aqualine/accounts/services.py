@@ -51,8 +51,11 @@ def staff_create(
         )
         user.groups.set(list(roles))
         audit_record(
-            actor=actor, action="staff.create", target=user,
-            data={"values": _staff_snapshot(user)}, request=request,
+            actor=actor,
+            action="staff.create",
+            target=user,
+            data={"values": _staff_snapshot(user)},
+            request=request,
         )
     return user
 
@@ -79,7 +82,10 @@ def staff_update(
         diff = changes(before, _staff_snapshot(user))
         if diff:
             audit_record(
-                actor=actor, action="staff.update", target=user, data={"changes": diff},
+                actor=actor,
+                action="staff.update",
+                target=user,
+                data={"changes": diff},
                 request=request,
             )
     return user
@@ -106,8 +112,10 @@ def staff_set_active(
         user.is_active = active
         user.save(update_fields=["is_active"])
         audit_record(
-            actor=actor, action="staff.activate" if active else "staff.deactivate",
-            target=user, request=request,
+            actor=actor,
+            action="staff.activate" if active else "staff.deactivate",
+            target=user,
+            request=request,
         )
 
 
@@ -159,8 +167,7 @@ def department_create(
     sort_order: int = 0,
     request: HttpRequest | None = None,
 ) -> Department:
-    department = Department(name=name, code=code, parent=parent, phone=phone,
-                            sort_order=sort_order)
+    department = Department(name=name, code=code, parent=parent, phone=phone, sort_order=sort_order)
     with transaction.atomic():
         _check_parent(department, parent)
         _check_sibling_name(department, name, parent)
@@ -168,8 +175,11 @@ def department_create(
             raise ValidationError({"code": _("Another department already uses this code.")})
         department.save()
         audit_record(
-            actor=actor, action="department.create", target=department,
-            data={"values": _department_snapshot(department)}, request=request,
+            actor=actor,
+            action="department.create",
+            target=department,
+            data={"values": _department_snapshot(department)},
+            request=request,
         )
     return department
 
@@ -198,12 +208,18 @@ def department_update(
         department.parent = parent
         department.phone = phone
         department.sort_order = sort_order
-        department.save(update_fields=["name", "code", "parent", "phone", "sort_order",
-                                       "updated_at"])
+        department.save(
+            update_fields=["name", "code", "parent", "phone", "sort_order", "updated_at"]
+        )
         diff = changes(before, _department_snapshot(department))
         if diff:
-            audit_record(actor=actor, action="department.update", target=department,
-                         data={"changes": diff}, request=request)
+            audit_record(
+                actor=actor,
+                action="department.update",
+                target=department,
+                data={"changes": diff},
+                request=request,
+            )
     return department
 
 
@@ -231,8 +247,10 @@ def department_set_active(
         department.is_active = active
         department.save(update_fields=["is_active", "updated_at"])
         audit_record(
-            actor=actor, action="department.activate" if active else "department.deactivate",
-            target=department, request=request,
+            actor=actor,
+            action="department.activate" if active else "department.deactivate",
+            target=department,
+            request=request,
         )
 
 
@@ -260,8 +278,13 @@ def role_create(
             raise ValidationError({"name": _("A role with this name already exists.")})
         role = Role.objects.create(name=name, description=description)
         role.permissions.set(list(permissions))
-        audit_record(actor=actor, action="role.create", target=role,
-                     data={"values": _role_snapshot(role)}, request=request)
+        audit_record(
+            actor=actor,
+            action="role.create",
+            target=role,
+            data={"values": _role_snapshot(role)},
+            request=request,
+        )
     return role
 
 
@@ -286,8 +309,13 @@ def role_update(
         role.permissions.set(list(permissions))
         diff = changes(before, _role_snapshot(role))
         if diff:
-            audit_record(actor=actor, action="role.update", target=role,
-                         data={"changes": diff}, request=request)
+            audit_record(
+                actor=actor,
+                action="role.update",
+                target=role,
+                data={"changes": diff},
+                request=request,
+            )
     return role
 
 
@@ -298,9 +326,17 @@ def role_delete(*, actor: User, role: Role, request: HttpRequest | None = None) 
         if count:
             names = ", ".join(str(u) for u in holders[:5])
             raise ValidationError(
-                _("This role is still held by %(count)d staff member(s) (%(names)s); "
-                  "remove it from them first.") % {"count": count, "names": names}
+                _(
+                    "This role is still held by %(count)d staff member(s) (%(names)s); "
+                    "remove it from them first."
+                )
+                % {"count": count, "names": names}
             )
-        audit_record(actor=actor, action="role.delete", target=role,
-                     data={"values": _role_snapshot(role)}, request=request)
+        audit_record(
+            actor=actor,
+            action="role.delete",
+            target=role,
+            data={"values": _role_snapshot(role)},
+            request=request,
+        )
         role.delete()

@@ -29,8 +29,12 @@ def _login_failed(
 ) -> None:
     username = str(credentials.get("username", ""))[:50]
     audit_record(
-        actor=None, action="auth.login_failed", target_type="user", target_label=username,
-        data={"agent_id": username}, request=request,
+        actor=None,
+        action="auth.login_failed",
+        target_type="user",
+        target_label=username,
+        data={"agent_id": username},
+        request=request,
     )
 
 
@@ -39,6 +43,10 @@ def _locked_out(
     sender: Any, request: HttpRequest | None = None, username: str | None = None, **kwargs: Any
 ) -> None:
     audit_record(
-        actor=None, action="auth.locked_out", target_type="user",
-        target_label=(username or "")[:50], data={"agent_id": username or ""}, request=request,
+        actor=None,
+        action="auth.locked_out",
+        target_type="user",
+        target_label=(username or "")[:50],
+        data={"agent_id": username or ""},
+        request=request,
     )

@@ -17,8 +17,11 @@ urlpatterns = [
     path("system/departments/", views.department_list_view, name="department_list"),
     path("system/departments/new/", views.department_create_view, name="department_create"),
     path("system/departments/<int:pk>/", views.department_edit_view, name="department_edit"),
-    path("system/departments/<int:pk>/active/", views.department_toggle_active_view,
-         name="department_active"),
+    path(
+        "system/departments/<int:pk>/active/",
+        views.department_toggle_active_view,
+        name="department_active",
+    ),
     path("system/roles/", views.role_list_view, name="role_list"),
     path("system/roles/new/", views.role_create_view, name="role_create"),
     path("system/roles/<int:pk>/", views.role_edit_view, name="role_edit"),

@@ -73,15 +73,19 @@ def staff_list_view(request: HttpRequest) -> HttpResponse:
     active = {"active": True, "inactive": False}.get(status)
     users = staff_list(search=search, department=department, role=role, active=active)
     page = Paginator(users, param("basic.page_size")).get_page(request.GET.get("page"))
-    return render(request, "accounts/staff_list.html", {
-        "page": page,
-        "q": search,
-        "department_choices": department_choices(active_only=False),
-        "selected_department": department.pk if department else None,
-        "roles": Role.objects.all(),
-        "selected_role": role.pk if role else None,
-        "status": status,
-    })
+    return render(
+        request,
+        "accounts/staff_list.html",
+        {
+            "page": page,
+            "q": search,
+            "department_choices": department_choices(active_only=False),
+            "selected_department": department.pk if department else None,
+            "roles": Role.objects.all(),
+            "selected_role": role.pk if role else None,
+            "status": status,
+        },
+    )
 
 
 @require_perm(AccountsPerm.MANAGE_STAFF)
@@ -92,8 +96,12 @@ def staff_create_view(request: HttpRequest) -> HttpResponse:
         try:
             user = services.staff_create(
                 actor=request.user,  # type: ignore[arg-type]
-                agent_id=data["agent_id"], name=data["name"], password=data["password1"],
-                phone=data["phone"], department=data["department"], roles=data["roles"],
+                agent_id=data["agent_id"],
+                name=data["name"],
+                password=data["password1"],
+                phone=data["phone"],
+                department=data["department"],
+                roles=data["roles"],
                 request=request,
             )
         except ValidationError as error:
@@ -108,8 +116,11 @@ def staff_create_view(request: HttpRequest) -> HttpResponse:
 def staff_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(User, pk=pk)
     initial = {
-        "version": user.version, "name": user.name, "phone": user.phone,
-        "department": user.department_id, "roles": list(user.groups.values_list("pk", flat=True)),
+        "version": user.version,
+        "name": user.name,
+        "phone": user.phone,
+        "department": user.department_id,
+        "roles": list(user.groups.values_list("pk", flat=True)),
     }
     form = StaffEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -117,7 +128,10 @@ def staff_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.staff_update(
                 actor=request.user,  # type: ignore[arg-type]
-                user=user, version=data["version"], name=data["name"], phone=data["phone"],
+                user=user,
+                version=data["version"],
+                name=data["name"],
+                phone=data["phone"],
                 department=data["department"],
                 roles=Role.objects.filter(pk__in=[r.pk for r in data["roles"]]),
                 request=request,
@@ -127,8 +141,9 @@ def staff_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Staff member %(user)s saved.") % {"user": user})
             return redirect("accounts:staff_list")
-    return render(request, "accounts/staff_form.html",
-                  {"form": form, "creating": False, "subject": user})
+    return render(
+        request, "accounts/staff_form.html", {"form": form, "creating": False, "subject": user}
+    )
 
 
 @require_perm(AccountsPerm.MANAGE_STAFF)
@@ -138,7 +153,9 @@ def staff_password_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.staff_set_password(
             actor=request.user,  # type: ignore[arg-type]
-            user=user, password=form.cleaned_data["password1"], request=request,
+            user=user,
+            password=form.cleaned_data["password1"],
+            request=request,
         )
         messages.success(request, _("The password of %(user)s has been reset.") % {"user": user})
         return redirect("accounts:staff_list")
@@ -153,7 +170,9 @@ def staff_toggle_active_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.staff_set_active(
             actor=request.user,  # type: ignore[arg-type]
-            user=user, active=activate, version=_int(request.POST.get("version")) or 0,
+            user=user,
+            active=activate,
+            version=_int(request.POST.get("version")) or 0,
             request=request,
         )
     except (ValidationError, ConflictError) as error:
@@ -181,8 +200,12 @@ def department_create_view(request: HttpRequest) -> HttpResponse:
         try:
             department = services.department_create(
                 actor=request.user,  # type: ignore[arg-type]
-                name=data["name"], code=data["code"], parent=data["parent"],
-                phone=data["phone"], sort_order=data["sort_order"] or 0, request=request,
+                name=data["name"],
+                code=data["code"],
+                parent=data["parent"],
+                phone=data["phone"],
+                sort_order=data["sort_order"] or 0,
+                request=request,
             )
         except ValidationError as error:
             add_service_error(form, error)
@@ -196,8 +219,11 @@ def department_create_view(request: HttpRequest) -> HttpResponse:
 def department_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     department = get_object_or_404(Department, pk=pk)
     initial = {
-        "version": department.version, "name": department.name, "code": department.code,
-        "parent": department.parent_id, "phone": department.phone,
+        "version": department.version,
+        "name": department.name,
+        "code": department.code,
+        "parent": department.parent_id,
+        "phone": department.phone,
         "sort_order": department.sort_order,
     }
     form = DepartmentEditForm(request.POST or None, initial=initial)
@@ -206,9 +232,14 @@ def department_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.department_update(
                 actor=request.user,  # type: ignore[arg-type]
-                department=department, version=data["version"], name=data["name"],
-                code=data["code"], parent=data["parent"], phone=data["phone"],
-                sort_order=data["sort_order"] or 0, request=request,
+                department=department,
+                version=data["version"],
+                name=data["name"],
+                code=data["code"],
+                parent=data["parent"],
+                phone=data["phone"],
+                sort_order=data["sort_order"] or 0,
+                request=request,
             )
         except (ValidationError, ConflictError) as error:
             add_service_error(form, error)
@@ -216,9 +247,16 @@ def department_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Department %(d)s saved.") % {"d": department})
             return redirect("accounts:department_list")
     members = department.members.order_by("-is_active", "agent_id")
-    return render(request, "accounts/department_form.html", {
-        "form": form, "creating": False, "subject": department, "members": members,
-    })
+    return render(
+        request,
+        "accounts/department_form.html",
+        {
+            "form": form,
+            "creating": False,
+            "subject": department,
+            "members": members,
+        },
+    )
 
 
 @require_POST
@@ -229,8 +267,10 @@ def department_toggle_active_view(request: HttpRequest, pk: int) -> HttpResponse
     try:
         services.department_set_active(
             actor=request.user,  # type: ignore[arg-type]
-            department=department, active=activate,
-            version=_int(request.POST.get("version")) or 0, request=request,
+            department=department,
+            active=activate,
+            version=_int(request.POST.get("version")) or 0,
+            request=request,
         )
     except (ValidationError, ConflictError) as error:
         messages.error(request, _message(error))
@@ -250,9 +290,16 @@ def role_list_view(request: HttpRequest) -> HttpResponse:
 
 def _role_page(request: HttpRequest, form: RoleForm, **extra: Any) -> HttpResponse:
     selected = {int(v) for v in (form["permissions"].value() or []) if str(v).isdigit()}
-    return render(request, "accounts/role_form.html", {
-        "form": form, "areas": permissions_by_area(), "selected": selected, **extra,
-    })
+    return render(
+        request,
+        "accounts/role_form.html",
+        {
+            "form": form,
+            "areas": permissions_by_area(),
+            "selected": selected,
+            **extra,
+        },
+    )
 
 
 @require_perm(AccountsPerm.MANAGE_ROLES)
@@ -263,8 +310,10 @@ def role_create_view(request: HttpRequest) -> HttpResponse:
         try:
             role = services.role_create(
                 actor=request.user,  # type: ignore[arg-type]
-                name=data["name"], description=data["description"],
-                permissions=data["permissions"], request=request,
+                name=data["name"],
+                description=data["description"],
+                permissions=data["permissions"],
+                request=request,
             )
         except ValidationError as error:
             add_service_error(form, error)
@@ -278,7 +327,9 @@ def role_create_view(request: HttpRequest) -> HttpResponse:
 def role_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     role = get_object_or_404(Role, pk=pk)
     initial = {
-        "version": role.version, "name": role.name, "description": role.description,
+        "version": role.version,
+        "name": role.name,
+        "description": role.description,
         "permissions": list(role.permissions.values_list("pk", flat=True)),
     }
     form = RoleEditForm(request.POST or None, initial=initial)
@@ -287,8 +338,11 @@ def role_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.role_update(
                 actor=request.user,  # type: ignore[arg-type]
-                role=role, version=data["version"], name=data["name"],
-                description=data["description"], permissions=data["permissions"],
+                role=role,
+                version=data["version"],
+                name=data["name"],
+                description=data["description"],
+                permissions=data["permissions"],
                 request=request,
             )
         except (ValidationError, ConflictError) as error:

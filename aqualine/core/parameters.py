@@ -129,17 +129,17 @@ class ParamDef:
             value = text
         else:
             if len(text) > self.max_length:
-                raise ValidationError(
-                    _("Enter at most %(n)d characters.") % {"n": self.max_length}
-                )
+                raise ValidationError(_("Enter at most %(n)d characters.") % {"n": self.max_length})
             value = text
         if self.kind in (Kind.INT, Kind.DURATION):
             if self.min_value is not None and value < self.min_value:
-                raise ValidationError(_("The value must be at least %(n)s.") % {
-                    "n": self.display(self.min_value)})
+                raise ValidationError(
+                    _("The value must be at least %(n)s.") % {"n": self.display(self.min_value)}
+                )
             if self.max_value is not None and value > self.max_value:
-                raise ValidationError(_("The value must be at most %(n)s.") % {
-                    "n": self.display(self.max_value)})
+                raise ValidationError(
+                    _("The value must be at most %(n)s.") % {"n": self.display(self.max_value)}
+                )
         for validator in self.validators:
             validator(value)
         return value
@@ -155,52 +155,160 @@ class ParamDef:
 
 
 DEFINITIONS: tuple[ParamDef, ...] = (
-    ParamDef("basic.site_name", Group.BASIC, Kind.TEXT, "Aqualine", _("System name"),
-             _("Shown in the page header and on printed forms."), max_length=60),
-    ParamDef("basic.utility_name", Group.BASIC, Kind.TEXT, "", _("Utility name"),
-             _("The water company's name on printed forms."), max_length=100, required=False),
-    ParamDef("basic.hotline_number", Group.BASIC, Kind.TEXT, "96000", _("Hotline number"),
-             validators=(_validate_phone_number,), max_length=32),
-    ParamDef("basic.page_size", Group.BASIC, Kind.INT, 50, _("Rows per page in lists"),
-             min_value=10, max_value=500),
-    ParamDef("business.default_time_limit", Group.BUSINESS, Kind.DURATION, 24 * 3600,
-             _("Default time limit of a work order"),
-             _("Used when a category has no time limit of its own."),
-             min_value=600, max_value=90 * 86400),
-    ParamDef("business.overdue_warning", Group.BUSINESS, Kind.DURATION, 3600,
-             _("Warn before the deadline"),
-             _("Departments and the hotline are reminded this long before an order is due."),
-             min_value=0, max_value=7 * 86400),
-    ParamDef("business.follow_up_required", Group.BUSINESS, Kind.BOOL, True,
-             _("Follow-up call required before closing")),
-    ParamDef("business.follow_up_within", Group.BUSINESS, Kind.DURATION, 72 * 3600,
-             _("Follow-up call due within"), min_value=3600, max_value=30 * 86400),
-    ParamDef("business.voice_reminders", Group.BUSINESS, Kind.BOOL, True,
-             _("Voice reminders for new orders"),
-             _("Handlers hear a short spoken reminder; each user can still turn it off.")),
-    ParamDef("communication.wrapup_seconds", Group.COMMUNICATION, Kind.INT, 30,
-             _("After-call work limit (seconds)"),
-             _("An agent in after-call work becomes idle again after this long; "
-               "a queue may override it."), min_value=0, max_value=600),
-    ParamDef("communication.ring_timeout_seconds", Group.COMMUNICATION, Kind.INT, 20,
-             _("Agent ring timeout (seconds)"),
-             _("An unanswered call moves on to the next agent after this long."),
-             min_value=5, max_value=120),
-    ParamDef("communication.queue_max_wait", Group.COMMUNICATION, Kind.DURATION, 300,
-             _("Longest wait in the queue"), min_value=30, max_value=3600),
-    ParamDef("communication.working_hours", Group.COMMUNICATION, Kind.TEXT, "08:00-20:00",
-             _("Working hours of the hotline"), _("Outside them the IVR plays the night message."),
-             validators=(_validate_hours_range,), max_length=11),
-    ParamDef("communication.on_duty_number", Group.COMMUNICATION, Kind.TEXT, "",
-             _("On-duty number outside working hours"), required=False,
-             validators=(_validate_phone_number,), max_length=32),
-    ParamDef("communication.recording_channels", Group.COMMUNICATION, Kind.CHOICE, "mono",
-             _("Recording format"),
-             choices=(("mono", _("Mono mix of both parties")),
-                      ("stereo", _("Stereo: caller left, agent right")))),
-    ParamDef("communication.recording_retention_days", Group.COMMUNICATION, Kind.INT, 730,
-             _("Keep recordings for (days)"), _("0 keeps recordings forever."),
-             min_value=0, max_value=3650),
+    ParamDef(
+        "basic.site_name",
+        Group.BASIC,
+        Kind.TEXT,
+        "Aqualine",
+        _("System name"),
+        _("Shown in the page header and on printed forms."),
+        max_length=60,
+    ),
+    ParamDef(
+        "basic.utility_name",
+        Group.BASIC,
+        Kind.TEXT,
+        "",
+        _("Utility name"),
+        _("The water company's name on printed forms."),
+        max_length=100,
+        required=False,
+    ),
+    ParamDef(
+        "basic.hotline_number",
+        Group.BASIC,
+        Kind.TEXT,
+        "96000",
+        _("Hotline number"),
+        validators=(_validate_phone_number,),
+        max_length=32,
+    ),
+    ParamDef(
+        "basic.page_size",
+        Group.BASIC,
+        Kind.INT,
+        50,
+        _("Rows per page in lists"),
+        min_value=10,
+        max_value=500,
+    ),
+    ParamDef(
+        "business.default_time_limit",
+        Group.BUSINESS,
+        Kind.DURATION,
+        24 * 3600,
+        _("Default time limit of a work order"),
+        _("Used when a category has no time limit of its own."),
+        min_value=600,
+        max_value=90 * 86400,
+    ),
+    ParamDef(
+        "business.overdue_warning",
+        Group.BUSINESS,
+        Kind.DURATION,
+        3600,
+        _("Warn before the deadline"),
+        _("Departments and the hotline are reminded this long before an order is due."),
+        min_value=0,
+        max_value=7 * 86400,
+    ),
+    ParamDef(
+        "business.follow_up_required",
+        Group.BUSINESS,
+        Kind.BOOL,
+        True,
+        _("Follow-up call required before closing"),
+    ),
+    ParamDef(
+        "business.follow_up_within",
+        Group.BUSINESS,
+        Kind.DURATION,
+        72 * 3600,
+        _("Follow-up call due within"),
+        min_value=3600,
+        max_value=30 * 86400,
+    ),
+    ParamDef(
+        "business.voice_reminders",
+        Group.BUSINESS,
+        Kind.BOOL,
+        True,
+        _("Voice reminders for new orders"),
+        _("Handlers hear a short spoken reminder; each user can still turn it off."),
+    ),
+    ParamDef(
+        "communication.wrapup_seconds",
+        Group.COMMUNICATION,
+        Kind.INT,
+        30,
+        _("After-call work limit (seconds)"),
+        _(
+            "An agent in after-call work becomes idle again after this long; "
+            "a queue may override it."
+        ),
+        min_value=0,
+        max_value=600,
+    ),
+    ParamDef(
+        "communication.ring_timeout_seconds",
+        Group.COMMUNICATION,
+        Kind.INT,
+        20,
+        _("Agent ring timeout (seconds)"),
+        _("An unanswered call moves on to the next agent after this long."),
+        min_value=5,
+        max_value=120,
+    ),
+    ParamDef(
+        "communication.queue_max_wait",
+        Group.COMMUNICATION,
+        Kind.DURATION,
+        300,
+        _("Longest wait in the queue"),
+        min_value=30,
+        max_value=3600,
+    ),
+    ParamDef(
+        "communication.working_hours",
+        Group.COMMUNICATION,
+        Kind.TEXT,
+        "08:00-20:00",
+        _("Working hours of the hotline"),
+        _("Outside them the IVR plays the night message."),
+        validators=(_validate_hours_range,),
+        max_length=11,
+    ),
+    ParamDef(
+        "communication.on_duty_number",
+        Group.COMMUNICATION,
+        Kind.TEXT,
+        "",
+        _("On-duty number outside working hours"),
+        required=False,
+        validators=(_validate_phone_number,),
+        max_length=32,
+    ),
+    ParamDef(
+        "communication.recording_channels",
+        Group.COMMUNICATION,
+        Kind.CHOICE,
+        "mono",
+        _("Recording format"),
+        choices=(
+            ("mono", _("Mono mix of both parties")),
+            ("stereo", _("Stereo: caller left, agent right")),
+        ),
+    ),
+    ParamDef(
+        "communication.recording_retention_days",
+        Group.COMMUNICATION,
+        Kind.INT,
+        730,
+        _("Keep recordings for (days)"),
+        _("0 keeps recordings forever."),
+        min_value=0,
+        max_value=3650,
+    ),
 )
 BY_KEY: dict[str, ParamDef] = {d.key: d for d in DEFINITIONS}
 

@@ -35,8 +35,9 @@ class Supervisor:
     MAX_BACKOFF = 30.0
     STABLE_AFTER = 60.0  # a child that ran this long restarts again without delay
 
-    def __init__(self, children: Sequence[Child], *, poll_interval: float = 0.2,
-                 stop_timeout: float = 10.0) -> None:
+    def __init__(
+        self, children: Sequence[Child], *, poll_interval: float = 0.2, stop_timeout: float = 10.0
+    ) -> None:
         self.children = list(children)
         self.poll_interval = poll_interval
         self.stop_timeout = stop_timeout
@@ -79,7 +80,10 @@ class Supervisor:
             child.next_start = now + child.backoff
             log.error(
                 "%s exited with code %s; restarting in %.0f s (restart #%d)",
-                child.name, code, child.backoff, child.restarts,
+                child.name,
+                code,
+                child.backoff,
+                child.restarts,
             )
             child.backoff = min(child.backoff * 2, self.MAX_BACKOFF)
 

@@ -34,9 +34,13 @@ from aqualine.core.permissions import CorePerm
 
 @require_login
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {
-        "roles": request.user.groups.order_by("name"),
-    })
+    return render(
+        request,
+        "core/home.html",
+        {
+            "roles": request.user.groups.order_by("name"),
+        },
+    )
 
 
 @never_cache
@@ -77,8 +81,14 @@ def _form_field(definition: ParamDef, value: Any) -> forms.Field:
 
 
 class ParameterGroupForm(forms.Form):
-    def __init__(self, group: Group, values: dict[str, Any], versions: dict[str, int],
-                 *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        group: Group,
+        values: dict[str, Any],
+        versions: dict[str, int],
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.group = group
         self.definitions = [d for d in DEFINITIONS if d.group is group]
@@ -87,12 +97,15 @@ class ParameterGroupForm(forms.Form):
             value = values[definition.key]
             self.fields[name] = _form_field(definition, value)
             self.initial[name] = (
-                value if definition.kind in (Kind.BOOL, Kind.CHOICE)
-                else definition.display(value) if definition.kind is Kind.DURATION
+                value
+                if definition.kind in (Kind.BOOL, Kind.CHOICE)
+                else definition.display(value)
+                if definition.kind is Kind.DURATION
                 else value
             )
-            self.fields["v__" + name] = forms.IntegerField(widget=forms.HiddenInput,
-                                                           required=False, min_value=0)
+            self.fields["v__" + name] = forms.IntegerField(
+                widget=forms.HiddenInput, required=False, min_value=0
+            )
             self.initial["v__" + name] = versions.get(definition.key, 0)
 
     def clean(self) -> dict[str, Any]:
@@ -124,12 +137,15 @@ def parameters(request: HttpRequest) -> HttpResponse:
     forms_by_group = []
     for group in Group:
         bound = posted_group == group.value
-        form = ParameterGroupForm(group, values, versions, request.POST if bound else None,
-                                  prefix=group.value)
+        form = ParameterGroupForm(
+            group, values, versions, request.POST if bound else None, prefix=group.value
+        )
         if bound and form.is_valid():
             try:
                 changed = parameters_update(
-                    actor=request.user, changes=form.values, versions=form.seen_versions,
+                    actor=request.user,
+                    changes=form.values,
+                    versions=form.seen_versions,
                     request=request,
                 )
             except ConflictError as error:
@@ -163,10 +179,19 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if until:
         events = events.filter(at__date__lte=until)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "core/audit_log.html", {
-        "page": page,
-        "actions": sorted(ACTION_LABELS.items()),
-        "labels": ACTION_LABELS,
-        "filters": {"action": action, "actor": actor, "target": target,
-                    "since": request.GET.get("since", ""), "until": request.GET.get("until", "")},
-    })
+    return render(
+        request,
+        "core/audit_log.html",
+        {
+            "page": page,
+            "actions": sorted(ACTION_LABELS.items()),
+            "labels": ACTION_LABELS,
+            "filters": {
+                "action": action,
+                "actor": actor,
+                "target": target,
+                "since": request.GET.get("since", ""),
+                "until": request.GET.get("until", ""),
+            },
+        },
+    )

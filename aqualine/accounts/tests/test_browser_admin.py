@@ -85,9 +85,7 @@ def test_admin_sets_up_a_department_role_and_user_who_then_sees_only_that(
     assert other.get_by_role("cell", name="创建员工").first.is_visible()
 
 
-def test_the_menu_folds_away_on_a_phone(
-    live_server: Any, new_page: Any, admin_user: User
-) -> None:
+def test_the_menu_folds_away_on_a_phone(live_server: Any, new_page: Any, admin_user: User) -> None:
     page = new_page({"width": 390, "height": 844})
     _login(page, live_server.url, "admin", PASSWORD)
     sidebar = page.locator("nav.sidebar")

@@ -54,8 +54,7 @@ def test_a_password_reset_by_an_administrator_lifts_the_lock(
         client.post("/login/", {"username": "1001", "password": "bad"})
     assert client.post("/login/", {"username": "1001", "password": PASSWORD}).status_code == 429
     new = "Fresh-Start-2026!"
-    admin_client.post(f"/system/staff/{agent.pk}/password/",
-                      {"password1": new, "password2": new})
+    admin_client.post(f"/system/staff/{agent.pk}/password/", {"password1": new, "password2": new})
     assert client.post("/login/", {"username": "1001", "password": new}).status_code == 302
 
 

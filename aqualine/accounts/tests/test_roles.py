@@ -22,7 +22,10 @@ def test_seeded_roles_exist_with_their_permissions() -> None:
     assert names == ["系统管理员", "热线班长", "话务员", "派单员/回访员", "部门处理人", "领导查询"]
     admin = Role.objects.get(code="admin")
     assert {p.codename for p in admin.permissions.all()} >= {
-        "manage_staff", "manage_departments", "manage_roles", "manage_parameters",
+        "manage_staff",
+        "manage_departments",
+        "manage_roles",
+        "manage_parameters",
         "view_audit_log",
     }
 
@@ -36,10 +39,14 @@ def test_permissions_are_listed_by_business_area_in_chinese(admin_client: Client
 
 
 def test_a_new_role_grants_exactly_its_permissions(admin_client: Client) -> None:
-    response = admin_client.post("/system/roles/new/", {
-        "name": "质检员", "description": "检查录音",
-        "permissions": [_perm("core.view_audit_log").pk, _perm("accounts.manage_staff").pk],
-    })
+    response = admin_client.post(
+        "/system/roles/new/",
+        {
+            "name": "质检员",
+            "description": "检查录音",
+            "permissions": [_perm("core.view_audit_log").pk, _perm("accounts.manage_staff").pk],
+        },
+    )
     assert response.status_code == 302
     role = Role.objects.get(name="质检员")
     user = make_user("5001")
@@ -77,10 +84,15 @@ def test_editing_permissions_takes_effect_for_holders(admin_client: Client, agen
     role = Role.objects.get(code="agent")
     agent_client = client_for(agent)
     assert agent_client.get("/system/audit/").status_code == 403
-    admin_client.post(f"/system/roles/{role.pk}/", {
-        "version": role.version, "name": role.name, "description": role.description,
-        "permissions": [_perm("core.view_audit_log").pk],
-    })
+    admin_client.post(
+        f"/system/roles/{role.pk}/",
+        {
+            "version": role.version,
+            "name": role.name,
+            "description": role.description,
+            "permissions": [_perm("core.view_audit_log").pk],
+        },
+    )
     assert agent_client.get("/system/audit/").status_code == 200
     diff = AuditEvent.objects.get(action="role.update").data["changes"]
     assert diff["permissions"] == [[], ["core.view_audit_log"]]

@@ -16,8 +16,11 @@ NEW_PASSWORD = "Water-Main-2026!"
 
 def _create_payload(**overrides: object) -> dict[str, object]:
     data: dict[str, object] = {
-        "agent_id": "1005", "name": "钱多多", "phone": "13800138000",
-        "password1": NEW_PASSWORD, "password2": NEW_PASSWORD,
+        "agent_id": "1005",
+        "name": "钱多多",
+        "phone": "13800138000",
+        "password1": NEW_PASSWORD,
+        "password2": NEW_PASSWORD,
         "roles": [Role.objects.get(code="agent").pk],
     }
     data.update(overrides)
@@ -56,8 +59,9 @@ def test_it_rejects_a_duplicate_agent_id_ignoring_case(admin_client: Client, age
 
 
 def test_it_rejects_a_weak_or_mismatched_password(admin_client: Client) -> None:
-    weak = admin_client.post("/system/staff/new/",
-                             _create_payload(password1="123", password2="123")).content.decode()
+    weak = admin_client.post(
+        "/system/staff/new/", _create_payload(password1="123", password2="123")
+    ).content.decode()
     assert "密码太短：至少需要 8 个字符" in weak
     mismatch = admin_client.post(
         "/system/staff/new/", _create_payload(password2="Something-else-1")
@@ -77,10 +81,16 @@ def test_edit_changes_department_and_roles_and_records_the_diff(
     admin_client: Client, agent: User, repair
 ) -> None:
     supervisor = Role.objects.get(code="supervisor")
-    response = admin_client.post(f"/system/staff/{agent.pk}/", {
-        "version": agent.version, "name": "张敏", "phone": "010-1234",
-        "department": repair.pk, "roles": [supervisor.pk],
-    })
+    response = admin_client.post(
+        f"/system/staff/{agent.pk}/",
+        {
+            "version": agent.version,
+            "name": "张敏",
+            "phone": "010-1234",
+            "department": repair.pk,
+            "roles": [supervisor.pk],
+        },
+    )
     assert response.status_code == 302
     agent.refresh_from_db()
     assert agent.department == repair
@@ -95,13 +105,25 @@ def test_a_concurrent_edit_is_refused_and_nothing_is_overwritten(
     admin_client: Client, agent: User
 ) -> None:
     stale_version = agent.version
-    first = admin_client.post(f"/system/staff/{agent.pk}/", {
-        "version": stale_version, "name": "First editor", "phone": "", "roles": [],
-    })
+    first = admin_client.post(
+        f"/system/staff/{agent.pk}/",
+        {
+            "version": stale_version,
+            "name": "First editor",
+            "phone": "",
+            "roles": [],
+        },
+    )
     assert first.status_code == 302
-    second = admin_client.post(f"/system/staff/{agent.pk}/", {
-        "version": stale_version, "name": "Second editor", "phone": "", "roles": [],
-    })
+    second = admin_client.post(
+        f"/system/staff/{agent.pk}/",
+        {
+            "version": stale_version,
+            "name": "Second editor",
+            "phone": "",
+            "roles": [],
+        },
+    )
     assert second.status_code == 200
     assert "其他人已修改了这条记录" in second.content.decode()
     agent.refresh_from_db()
@@ -110,8 +132,15 @@ def test_a_concurrent_edit_is_refused_and_nothing_is_overwritten(
 
 def test_service_conflict_raises(admin_user: User, agent: User) -> None:
     with pytest.raises(ConflictError):
-        services.staff_update(actor=admin_user, user=agent, version=agent.version + 5,
-                              name="x", phone="", department=None, roles=[])
+        services.staff_update(
+            actor=admin_user,
+            user=agent,
+            version=agent.version + 5,
+            name="x",
+            phone="",
+            department=None,
+            roles=[],
+        )
 
 
 def test_deactivated_staff_cannot_log_in_and_loses_their_session(
@@ -119,8 +148,9 @@ def test_deactivated_staff_cannot_log_in_and_loses_their_session(
 ) -> None:
     agent_session = client_for(agent)
     assert agent_session.get("/").status_code == 200
-    response = admin_client.post(f"/system/staff/{agent.pk}/active/",
-                                 {"active": "0", "version": agent.version})
+    response = admin_client.post(
+        f"/system/staff/{agent.pk}/active/", {"active": "0", "version": agent.version}
+    )
     assert response.status_code == 302
     agent.refresh_from_db()
     assert agent.is_active is False
@@ -135,35 +165,51 @@ def test_deactivated_staff_cannot_log_in_and_loses_their_session(
 def test_an_administrator_cannot_deactivate_themselves(
     admin_client: Client, admin_user: User
 ) -> None:
-    response = admin_client.post(f"/system/staff/{admin_user.pk}/active/",
-                                 {"active": "0", "version": admin_user.version}, follow=True)
+    response = admin_client.post(
+        f"/system/staff/{admin_user.pk}/active/",
+        {"active": "0", "version": admin_user.version},
+        follow=True,
+    )
     assert "不能停用自己的账号" in response.content.decode()
     admin_user.refresh_from_db()
     assert admin_user.is_active
 
 
 def test_password_reset_by_administrator_is_audited(admin_client: Client, agent: User) -> None:
-    response = admin_client.post(f"/system/staff/{agent.pk}/password/",
-                                 {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    response = admin_client.post(
+        f"/system/staff/{agent.pk}/password/",
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
     assert response.status_code == 302
     agent.refresh_from_db()
     assert agent.check_password(NEW_PASSWORD)
-    assert AuditEvent.objects.filter(action="staff.password_reset",
-                                     target_id=str(agent.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="staff.password_reset", target_id=str(agent.pk)
+    ).exists()
 
 
 def test_a_user_changes_their_own_password(agent: User) -> None:
     client = client_for(agent)
-    response = client.post("/password/", {
-        "old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD,
-    })
+    response = client.post(
+        "/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    )
     assert response.status_code == 302
     agent.refresh_from_db()
     assert agent.check_password(NEW_PASSWORD)
     assert client.get("/").status_code == 200  # still logged in
-    wrong = client.post("/password/", {
-        "old_password": "nope", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD,
-    })
+    wrong = client.post(
+        "/password/",
+        {
+            "old_password": "nope",
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    )
     assert "旧密码不正确" in wrong.content.decode()
 
 
@@ -172,8 +218,9 @@ def test_staff_list_filters_by_search_department_and_status(
 ) -> None:
     page = admin_client.get("/system/staff/", {"q": "赵"}).content.decode()
     assert "3001" in page and "1001" not in page
-    page = admin_client.get("/system/staff/",
-                            {"department": str(agent.department_id)}).content.decode()
+    page = admin_client.get(
+        "/system/staff/", {"department": str(agent.department_id)}
+    ).content.decode()
     assert "1001" in page and "3001" not in page
     handler.is_active = False
     handler.save()

@@ -18,8 +18,9 @@ PUBLIC = {"accounts:login", "core:healthz", "set_language", "accounts:logout"}
 LOGIN_ONLY = {"core:home", "accounts:password_change"}
 
 
-def _patterns(resolver: URLResolver, prefix: str = "", ns: str = "") -> Iterator[tuple[str, str,
-                                                                                     object]]:
+def _patterns(
+    resolver: URLResolver, prefix: str = "", ns: str = ""
+) -> Iterator[tuple[str, str, object]]:
     for entry in resolver.url_patterns:
         if isinstance(entry, URLResolver):
             if entry.app_name == "admin":
@@ -55,16 +56,18 @@ def test_anonymous_users_are_sent_to_the_login_page(name: str, route: str) -> No
             assert response.headers["Location"].startswith("/login/")
 
 
-@pytest.mark.parametrize(("name", "route"),
-                         [r for r in ALL if r[0] not in PUBLIC | LOGIN_ONLY])
-def test_a_user_without_the_permission_gets_403(name: str, route: str, outsider: User,
-                                                admin_user: User) -> None:
+@pytest.mark.parametrize(("name", "route"), [r for r in ALL if r[0] not in PUBLIC | LOGIN_ONLY])
+def test_a_user_without_the_permission_gets_403(
+    name: str, route: str, outsider: User, admin_user: User
+) -> None:
     client = client_for(outsider)
     for method in ("get", "post"):
         response = getattr(client, method)(_url(route))
         assert response.status_code in (403, 405), (name, method, response.status_code)
-    assert "无权访问" in client.get(_url(route)).content.decode() or \
-        client.get(_url(route)).status_code == 405
+    assert (
+        "无权访问" in client.get(_url(route)).content.decode()
+        or client.get(_url(route)).status_code == 405
+    )
 
 
 def test_the_menu_shows_only_permitted_entries(agent: User, admin_user: User) -> None:

@@ -17,7 +17,12 @@ def test_demo_data_follows_the_domain_reference_and_can_be_loaded_twice(capsys) 
     out = capsys.readouterr().out
     assert "1001" in out and settings.DEMO_PASSWORD in out
     assert set(Department.objects.values_list("name", flat=True)) == {
-        "示例市自来水公司", "热线中心", "管网维修部", "营业收费部", "水质监测中心", "客户服务部",
+        "示例市自来水公司",
+        "热线中心",
+        "管网维修部",
+        "营业收费部",
+        "水质监测中心",
+        "客户服务部",
         "二次供水管理部",
     }
     assert User.objects.count() == 12
@@ -42,6 +47,7 @@ def test_every_demo_login_works(db: None) -> None:
     call_command("demo")
     for agent_id in ("admin", "1001", "2001", "3001", "9001"):
         client = Client()
-        response = client.post("/login/", {"username": agent_id,
-                                           "password": settings.DEMO_PASSWORD})
+        response = client.post(
+            "/login/", {"username": agent_id, "password": settings.DEMO_PASSWORD}
+        )
         assert response.status_code == 302, agent_id

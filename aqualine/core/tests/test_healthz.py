@@ -24,6 +24,8 @@ def test_healthz_is_503_when_the_database_fails(monkeypatch: pytest.MonkeyPatch)
     response = Client().get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == {
-        "vendor": connection.vendor, "ok": False, "error": "OperationalError",
+        "vendor": connection.vendor,
+        "ok": False,
+        "error": "OperationalError",
         "ms": response.json()["database"]["ms"],
     }

@@ -48,11 +48,15 @@ def test_a_crashing_child_is_restarted_and_logged(caplog: pytest.LogCaptureFixtu
 
 
 def test_stop_kills_a_child_that_ignores_sigterm() -> None:
-    stubborn = Child("stubborn", [
-        sys.executable, "-c",
-        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', "
-        "flush=True); time.sleep(60)",
-    ])
+    stubborn = Child(
+        "stubborn",
+        [
+            sys.executable,
+            "-c",
+            "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', "
+            "flush=True); time.sleep(60)",
+        ],
+    )
     supervisor = Supervisor([stubborn], poll_interval=0.05, stop_timeout=0.5)
     started = threading.Event()
 
@@ -85,7 +89,9 @@ def test_aqualine_run_serves_the_system_restarts_a_crashed_web_and_stops_on_ctrl
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "aqualine", "run", "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -118,7 +124,10 @@ def test_run_refuses_a_port_in_use(tmp_path: Path) -> None:
         env.pop("DATABASE_URL", None)
         result = subprocess.run(
             [sys.executable, "-m", "aqualine", "run", "--port", str(port)],
-            capture_output=True, text=True, env=env, timeout=60,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
         )
     assert result.returncode != 0
     assert "Cannot listen on" in result.stderr

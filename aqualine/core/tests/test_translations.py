@@ -23,10 +23,14 @@ def test_every_entry_is_translated_and_none_is_fuzzy() -> None:
 
 
 def test_the_compiled_catalogue_matches_the_source() -> None:
-    po = {(e.msgid, e.msgstr or e.msgstr_plural.get(0, "")) for e in polib.pofile(str(PO))
-          if not e.obsolete}
-    mo = {(e.msgid, e.msgstr or e.msgstr_plural.get(0, "")) for e in polib.mofile(str(MO))
-          if e.msgid}
+    po = {
+        (e.msgid, e.msgstr or e.msgstr_plural.get(0, ""))
+        for e in polib.pofile(str(PO))
+        if not e.obsolete
+    }
+    mo = {
+        (e.msgid, e.msgstr or e.msgstr_plural.get(0, "")) for e in polib.mofile(str(MO)) if e.msgid
+    }
     assert po == mo, "run `make messages` to recompile the catalogue"
 
 
@@ -34,17 +38,23 @@ def test_no_marked_string_is_missing_from_the_catalogue(tmp_path: Path) -> None:
     if not shutil.which("xgettext"):
         pytest.fail("gettext is not installed (apt-get install gettext; `make test` does it)")
     copy = tmp_path / "aqualine"
-    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns(
-        "__pycache__", "tests", "telephony", "*.mo"))
-    (tmp_path / "extract_settings.py").write_text(
-        "from aqualine.settings import *  # noqa\n"
-        f"LOCALE_PATHS = [{str(copy / 'locale')!r}]\n"
+    shutil.copytree(
+        PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__", "tests", "telephony", "*.mo")
     )
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="extract_settings",
-               PYTHONPATH=f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    (tmp_path / "extract_settings.py").write_text(
+        f"from aqualine.settings import *  # noqa\nLOCALE_PATHS = [{str(copy / 'locale')!r}]\n"
+    )
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="extract_settings",
+        PYTHONPATH=f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+    )
     subprocess.run(
         [sys.executable, "-m", "aqualine", "makemessages", "-l", "zh_Hans", "--no-obsolete"],
-        cwd=copy, env=env, check=True, capture_output=True,
+        cwd=copy,
+        env=env,
+        check=True,
+        capture_output=True,
     )
     extracted = {e.msgid for e in polib.pofile(str(copy / "locale/zh_Hans/LC_MESSAGES/django.po"))}
     catalogue = {e.msgid for e in polib.pofile(str(PO))}

@@ -36,14 +36,20 @@ class Command(BaseCommand):
         env.setdefault("PYTHONUNBUFFERED", "1")
         python = sys.executable
         children = [
-            Child("web", [python, "-m", "aqualine", "web", "--host", host, "--port", str(port)],
-                  env=env),
+            Child(
+                "web",
+                [python, "-m", "aqualine", "web", "--host", host, "--port", str(port)],
+                env=env,
+            ),
             Child("worker", [python, "-m", "aqualine", "worker"], env=env),
         ]
         shown_host = f"[{host}]" if ":" in host else host
-        self.stdout.write(self.style.SUCCESS(
-            f"\nAqualine is starting at http://{shown_host}:{port}/  (Ctrl-C stops everything)\n"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nAqualine is starting at http://{shown_host}:{port}/"
+                "  (Ctrl-C stops everything)\n"
+            )
+        )
         Supervisor(children).run()
 
 
