@@ -31,6 +31,7 @@ def ensure_seeded_roles() -> None:
     from django.apps import apps
 
     import_module("aqualine.accounts.migrations.0002_seed_roles").seed(apps, None)
+    import_module("aqualine.callcenter.migrations.0002_grant_roles").grant(apps, None)
 
 
 def make_user(

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from aqualine.accounts.models import Department, Role, User
+from aqualine.callcenter.models import Extension, Trunk
 from aqualine.core.models import Parameter
 
 COMPANY = ("company", "示例市自来水公司")
@@ -51,6 +52,9 @@ USERS = (
     DemoUser("9001", "黄总", "company", ("viewer",), "领导查询 read-only manager"),
 )
 
+EXTENSIONS = (("8001", "坐席 1"), ("8002", "坐席 2"), ("8003", "坐席 3"), ("8004", "坐席 4"))
+DEMO_TRUNK = {"name": "demo-carrier", "hosts": "127.0.0.1", "numbers": "96000"}
+
 PARAMETERS = {
     "basic.site_name": "水务客服热线",
     "basic.utility_name": "示例市自来水公司",
@@ -82,6 +86,9 @@ def load_demo() -> list[tuple[DemoUser, bool]]:
                 )
                 user.groups.set([roles[code] for code in spec.roles if code in roles])
             result.append((spec, created))
+        for number, name in EXTENSIONS:
+            Extension.objects.get_or_create(number=number, defaults={"display_name": name})
+        Trunk.objects.get_or_create(name=DEMO_TRUNK["name"], defaults=DEMO_TRUNK)
         for key, value in PARAMETERS.items():
             Parameter.objects.get_or_create(key=key, defaults={"value": value})
     from aqualine.core.parameters import invalidate_cache

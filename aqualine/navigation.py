@@ -9,6 +9,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from aqualine.accounts.permissions import AccountsPerm
+from aqualine.callcenter.permissions import CallcenterPerm
 from aqualine.core.permissions import CorePerm
 
 
@@ -26,6 +27,16 @@ class MenuSection:
 
 
 MENU: tuple[MenuSection, ...] = (
+    MenuSection(
+        _("Call centre"),
+        (
+            MenuItem(
+                _("Extensions and trunks"),
+                "callcenter:extension_list",
+                CallcenterPerm.VIEW_SWITCH,
+            ),
+        ),
+    ),
     MenuSection(
         _("System management"),
         (

@@ -38,6 +38,20 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _switch_token() -> str:
+    """Shared by the web and the switch: from the environment, or a file under var/."""
+    given = envstr("AQUALINE_SWITCH_TOKEN")
+    if given:
+        return given
+    path = VAR_DIR / "switch_token"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
 DEBUG = envbool("AQUALINE_DEBUG", False)
 ALLOWED_HOSTS = envlist("AQUALINE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("AQUALINE_CSRF_TRUSTED_ORIGINS", [])
@@ -46,6 +60,7 @@ SITE_URL = envstr("AQUALINE_SITE_URL", "http://127.0.0.1:8000")
 INSTALLED_APPS = [
     "aqualine.core",
     "aqualine.accounts",
+    "aqualine.callcenter",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -198,13 +213,26 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": envstr("AQUALINE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # Embedded web server address (aqualine run / aqualine web).
 WEB_HOST = envstr("AQUALINE_WEB_HOST", "127.0.0.1")
 WEB_PORT = envint("AQUALINE_WEB_PORT", 8000)
 WEB_WORKERS = envint("AQUALINE_WEB_WORKERS", 1)
+
+# The switch: SIP and RTP addresses, and its control API (HTTP commands + WebSocket events).
+SIP_HOST = envstr("AQUALINE_SIP_HOST", "127.0.0.1")
+SIP_PORT = envint("AQUALINE_SIP_PORT", 5060)
+SIP_TRANSPORTS = tuple(envlist("AQUALINE_SIP_TRANSPORTS", ["udp", "tcp"]))
+SIP_REALM = envstr("AQUALINE_SIP_REALM", "aqualine")
+RTP_HOST = envstr("AQUALINE_RTP_HOST", SIP_HOST)
+RTP_PORT_MIN = envint("AQUALINE_RTP_PORT_MIN", 20000)
+RTP_PORT_MAX = envint("AQUALINE_RTP_PORT_MAX", 30000)
+SWITCH_API_HOST = envstr("AQUALINE_SWITCH_API_HOST", "127.0.0.1")
+SWITCH_API_PORT = envint("AQUALINE_SWITCH_API_PORT", 5080)
+SWITCH_API_URL = envstr("AQUALINE_SWITCH_API_URL", f"http://127.0.0.1:{SWITCH_API_PORT}")
+SWITCH_TOKEN = _switch_token()
 
 # Demo data password, printed at start-up (only used by `aqualine demo`).
 DEMO_PASSWORD = envstr("AQUALINE_DEMO_PASSWORD", "demo96000")

@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("aqualine.core.urls")),
     path("", include("aqualine.accounts.urls")),
+    path("", include("aqualine.callcenter.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
 ]

@@ -29,6 +29,10 @@ ACTION_LABELS: dict[str, Any] = {
     "role.update": _("Edited role"),
     "role.delete": _("Deleted role"),
     "parameter.change": _("Changed system parameter"),
+    "extension.create": _("Created extension"),
+    "extension.update": _("Edited extension"),
+    "trunk.create": _("Created trunk"),
+    "trunk.update": _("Edited trunk"),
 }
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from aqualine import __version__
+from aqualine.callcenter.selectors import switch_health
 from aqualine.core.audit import ACTION_LABELS
 from aqualine.core.auth import require_login, require_perm
 from aqualine.core.concurrency import ConflictError
@@ -56,9 +57,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception as error:  # any driver error means "down"
         database.update(ok=False, error=error.__class__.__name__)
     database["ms"] = round((time.perf_counter() - started) * 1000, 1)
+    switch = switch_health()
     ok = bool(database["ok"])
+    state = "error" if not ok else ("ok" if switch["ok"] else "degraded")
     return JsonResponse(
-        {"status": "ok" if ok else "error", "version": __version__, "database": database},
+        {"status": state, "version": __version__, "database": database, "switch": switch},
         status=200 if ok else 503,
     )
 

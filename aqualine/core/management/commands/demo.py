@@ -5,7 +5,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from aqualine.demo import load_demo
+from aqualine.callcenter.models import Extension
+from aqualine.demo import EXTENSIONS, load_demo
 
 
 class Command(BaseCommand):
@@ -19,3 +20,10 @@ class Command(BaseCommand):
         for spec, _new in users:
             self.stdout.write(f"  {spec.agent_id:<6} {settings.DEMO_PASSWORD:<12} {spec.note}")
         self.stdout.write("  (passwords changed since are kept; reset them on the staff page)")
+        self.stdout.write("\nDemo extensions (SIP user / password) for desk phones and softphones:")
+        for ext in Extension.objects.filter(number__in=[n for n, _name in EXTENSIONS]):
+            self.stdout.write(f"  {ext.number:<6} {ext.password}")
+        self.stdout.write(
+            f"  SIP server {settings.SIP_HOST}:{settings.SIP_PORT}; the hotline 96000 answers "
+            "calls from the demo trunk peer 127.0.0.1 without credentials."
+        )

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CallcenterConfig(AppConfig):
+    name = "aqualine.callcenter"
+    label = "callcenter"
+    verbose_name = _("Call centre")

@@ -1,0 +1,68 @@
+"""The web side's client of the switch's control API (the only way web code reaches it)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator
+from typing import Any
+
+from django.conf import settings
+
+from aqualine.telephony.api.events import Event, event_from_dict
+
+
+class SwitchUnavailable(Exception):
+    """The switch did not answer (not running, wrong address or token)."""
+
+
+class SwitchClient:
+    def __init__(
+        self, base_url: str | None = None, token: str | None = None, timeout: float = 2.0
+    ) -> None:
+        self.base_url = (base_url or settings.SWITCH_API_URL).rstrip("/")
+        self.token = token if token is not None else settings.SWITCH_TOKEN
+        self.timeout = timeout
+
+    def _get(self, path: str) -> Any:
+        request = urllib.request.Request(  # noqa: S310 (the URL comes from settings)
+            self.base_url + path, headers={"Authorization": f"Bearer {self.token}"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                return json.loads(response.read().decode())
+        except urllib.error.HTTPError as error:
+            raise SwitchUnavailable(f"the switch answered {error.code}") from None
+        except (OSError, ValueError) as error:
+            raise SwitchUnavailable(str(error)) from None
+
+    def status(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._get("/status")
+        return result
+
+    def registrations(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._get("/registrations")["registrations"]
+        return result
+
+    def calls(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._get("/calls")["calls"]
+        return result
+
+    async def events(self) -> AsyncIterator[Event]:
+        """The switch's events, as they happen (reconnecting is the caller's choice)."""
+        import aiohttp
+
+        headers = {"Authorization": f"Bearer {self.token}"}
+        try:
+            async with (
+                aiohttp.ClientSession(headers=headers) as session,
+                session.ws_connect(f"{self.base_url}/events", heartbeat=20) as ws,
+            ):
+                async for message in ws:
+                    if message.type == aiohttp.WSMsgType.TEXT:
+                        yield event_from_dict(json.loads(message.data))
+                    elif message.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                        break
+        except aiohttp.ClientError as error:
+            raise SwitchUnavailable(str(error)) from None

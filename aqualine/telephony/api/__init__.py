@@ -1,0 +1,1 @@
+"""The switch's control API: HTTP commands and a WebSocket stream of events."""
