@@ -7,6 +7,7 @@ PYTEST_ARGS ?=
 .PHONY: run test pytest lint messages system-packages clean
 
 $(BIN)/python:
+	@scripts/ensure-system-packages --venv
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
@@ -24,8 +25,9 @@ run: $(VENV)/.installed
 # Installs what the tests need (Python packages; Debian packages when root), lints, runs pytest.
 test: $(VENV)/.installed-test system-packages lint pytest
 
+# Tests keep their own var/ (cache, keys) so that they never touch a running `make run`.
 pytest: $(VENV)/.installed-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	AQUALINE_VAR_DIR=$${AQUALINE_VAR_DIR:-$(CURDIR)/var/test} $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -32,6 +32,7 @@ def ensure_seeded_roles() -> None:
 
     import_module("aqualine.accounts.migrations.0002_seed_roles").seed(apps, None)
     import_module("aqualine.callcenter.migrations.0002_grant_roles").grant(apps, None)
+    import_module("aqualine.customers.migrations.0003_grant_roles").grant(apps, None)
 
 
 def make_user(
@@ -101,7 +102,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     import os
     import shutil
@@ -113,17 +114,25 @@ def browser() -> Iterator[object]:
             "chromium is not installed: run `make test` as root, or "
             "`apt-get install chromium` (set AQUALINE_SKIP_BROWSER=1 to skip)"
         )
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
-    # around it are ordinary synchronous calls.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Playwright's sync API runs an event loop in this thread while the browser is open; the
+    # ORM calls the tests make meanwhile are ordinary synchronous calls. The browser lives for
+    # one module only, so that later tests (asyncio.run) find no running loop.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield instance
-        instance.close()
+    try:
+        with sync_playwright() as playwright:
+            instance = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            )
+            yield instance
+            instance.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from django.db import transaction
 from aqualine.accounts.models import Department, Role, User
 from aqualine.callcenter.models import Extension, Trunk
 from aqualine.core.models import Parameter
+from aqualine.customers.demo import load_demo_customers
 
 COMPANY = ("company", "示例市自来水公司")
 DEPARTMENTS = (
@@ -91,6 +92,7 @@ def load_demo() -> list[tuple[DemoUser, bool]]:
         Trunk.objects.get_or_create(name=DEMO_TRUNK["name"], defaults=DEMO_TRUNK)
         for key, value in PARAMETERS.items():
             Parameter.objects.get_or_create(key=key, defaults={"value": value})
+        load_demo_customers()
     from aqualine.core.parameters import invalidate_cache
 
     invalidate_cache()

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from aqualine.accounts.permissions import AccountsPerm
 from aqualine.callcenter.permissions import CallcenterPerm
 from aqualine.core.permissions import CorePerm
+from aqualine.customers.permissions import CustomersPerm
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,16 @@ class MenuSection:
 
 
 MENU: tuple[MenuSection, ...] = (
+    MenuSection(
+        _("Customers"),
+        (
+            MenuItem(_("Customer lookup"), "customers:lookup", CustomersPerm.VIEW_CUSTOMERS),
+            MenuItem(
+                _("Water-outage notices"), "customers:outage_list", CustomersPerm.VIEW_CUSTOMERS
+            ),
+            MenuItem(_("Import customer data"), "customers:import", CustomersPerm.IMPORT_CUSTOMERS),
+        ),
+    ),
     MenuSection(
         _("Call centre"),
         (

@@ -6,12 +6,12 @@ server. Production sets DATABASE_URL (PostgreSQL) and REDIS_URL (channel layer a
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 from aqualine.env import envbool, envint, envlist, envstr
 
@@ -24,17 +24,26 @@ VAR_DIR = Path(envstr("AQUALINE_VAR_DIR", str(_DEFAULT_VAR))).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
+def _generated_secret(name: str, nbytes: int) -> str:
+    """A secret made once and kept in var/ (mode 0600). Processes starting together agree:
+    the file is written under a temporary name and linked into place atomically."""
+    path = VAR_DIR / name
+    if not path.exists():
+        tmp = VAR_DIR / f".{name}.{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(nbytes))
+        try:
+            os.link(tmp, path)  # fails if another process won the race: use theirs
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
+
+
 def _secret_key() -> str:
-    given = envstr("SECRET_KEY")
-    if given:
-        return given
-    path = VAR_DIR / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    key = secrets.token_urlsafe(50)
-    path.touch(mode=0o600)
-    path.write_text(key)
-    return key
+    return envstr("SECRET_KEY") or _generated_secret("secret_key", 50)
 
 
 SECRET_KEY = _secret_key()
@@ -42,25 +51,18 @@ SECRET_KEY = _secret_key()
 
 def _switch_token() -> str:
     """Shared by the web and the switch: from the environment, or a file under var/."""
-    given = envstr("AQUALINE_SWITCH_TOKEN")
-    if given:
-        return given
-    path = VAR_DIR / "switch_token"
-    if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(32))
-    return path.read_text().strip()
+    return envstr("AQUALINE_SWITCH_TOKEN") or _generated_secret("switch_token", 32)
 
 
 DEBUG = envbool("AQUALINE_DEBUG", False)
 ALLOWED_HOSTS = envlist("AQUALINE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("AQUALINE_CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = envstr("AQUALINE_SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "aqualine.core",
     "aqualine.accounts",
     "aqualine.callcenter",
+    "aqualine.customers",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -155,7 +157,10 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("agent_id", "name", "phone")},
+    },
     {
         "NAME": "aqualine.accounts.validators.MinimumLength",
         "OPTIONS": {"min_length": 8},
@@ -172,6 +177,7 @@ AXES_FAILURE_LIMIT = envint("AQUALINE_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("AQUALINE_LOGIN_LOCK_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "aqualine.accounts.throttling.axes_username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
@@ -182,8 +188,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 _secure = envbool("AQUALINE_SECURE_COOKIES", not DEBUG)
 SESSION_COOKIE_SECURE = _secure
 CSRF_COOKIE_SECURE = _secure
+CSRF_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SECURE = _secure
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+TRUSTED_PROXIES = envlist("AQUALINE_TRUSTED_PROXIES", [])
 if envbool("AQUALINE_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = envint("AQUALINE_HSTS_SECONDS", 0)
@@ -226,6 +234,9 @@ SIP_HOST = envstr("AQUALINE_SIP_HOST", "127.0.0.1")
 SIP_PORT = envint("AQUALINE_SIP_PORT", 5060)
 SIP_TRANSPORTS = tuple(envlist("AQUALINE_SIP_TRANSPORTS", ["udp", "tcp"]))
 SIP_REALM = envstr("AQUALINE_SIP_REALM", "aqualine")
+# Digest algorithms offered to phones, in order. Many desk phones and sipp read only the first
+# challenge and know only MD5, so MD5 comes first; phones that prefer SHA-256 still find it.
+SIP_AUTH_ALGORITHMS = tuple(envlist("AQUALINE_SIP_AUTH_ALGORITHMS", ["MD5", "SHA-256"]))
 RTP_HOST = envstr("AQUALINE_RTP_HOST", SIP_HOST)
 RTP_PORT_MIN = envint("AQUALINE_RTP_PORT_MIN", 20000)
 RTP_PORT_MAX = envint("AQUALINE_RTP_PORT_MAX", 30000)
@@ -236,5 +247,3 @@ SWITCH_TOKEN = _switch_token()
 
 # Demo data password, printed at start-up (only used by `aqualine demo`).
 DEMO_PASSWORD = envstr("AQUALINE_DEMO_PASSWORD", "demo96000")
-
-APP_VERBOSE_NAME = _("Aqualine water hotline")

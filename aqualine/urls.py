@@ -5,6 +5,7 @@ urlpatterns = [
     path("", include("aqualine.core.urls")),
     path("", include("aqualine.accounts.urls")),
     path("", include("aqualine.callcenter.urls")),
+    path("", include("aqualine.customers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
 ]

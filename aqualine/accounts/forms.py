@@ -6,10 +6,13 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import Permission
+from django.core.validators import MaxLengthValidator
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from aqualine.accounts.models import Department, Role, User, agent_id_validator, phone_validator
 from aqualine.accounts.selectors import business_permissions, department_tree
+from aqualine.core.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
 
 
 class LoginForm(AuthenticationForm):
@@ -21,19 +24,33 @@ class LoginForm(AuthenticationForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["username"].label = _("Agent ID")
+        self.fields["username"].validators.append(MaxLengthValidator(20))
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
 
 
-def department_choices(*, active_only: bool = True) -> list[tuple[Any, str]]:
-    """Departments in tree order, indented, so the hierarchy is visible in a drop-down."""
-    rows = department_tree(include_inactive=not active_only)
+def department_choices(*, active_only: bool = True, keep: Any = None) -> list[tuple[Any, str]]:
+    """Departments in tree order, indented, so the hierarchy is visible in a drop-down.
+    `keep` (a pk) stays listed even when deactivated: the record's current value."""
+    rows = [
+        r
+        for r in department_tree()
+        if r.department.is_active or not active_only or r.department.pk == keep
+    ]
     return [("", "---------")] + [
         (r.department.pk, "\u3000" * r.depth + r.department.name) for r in rows
     ]
 
 
+def _offer_departments(field: forms.Field, keep: Any) -> None:
+    field.choices = department_choices(keep=keep)  # type: ignore[attr-defined]
+    if keep:
+        field.queryset = Department.objects.filter(  # type: ignore[attr-defined]
+            Q(is_active=True) | Q(pk=keep)
+        )
+
+
 def department_field(label: Any) -> forms.ModelChoiceField:
-    return forms.ModelChoiceField(
+    return SafeModelChoiceField(
         label=label, queryset=Department.objects.filter(is_active=True), required=False
     )
 
@@ -43,7 +60,7 @@ class VersionedForm(forms.Form):
 
 
 def _role_field() -> forms.ModelMultipleChoiceField:
-    return forms.ModelMultipleChoiceField(
+    return SafeModelMultipleChoiceField(
         label=_("Roles"),
         queryset=Role.objects.order_by("sort_order", "name"),
         required=False,
@@ -72,7 +89,7 @@ class StaffCreateForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].choices = department_choices()  # type: ignore[attr-defined]
+        _offer_departments(self.fields["department"], self.initial.get("department"))
 
     def clean_agent_id(self) -> str:
         agent_id: str = self.cleaned_data["agent_id"].strip()
@@ -104,7 +121,7 @@ class StaffEditForm(VersionedForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].choices = department_choices()  # type: ignore[attr-defined]
+        _offer_departments(self.fields["department"], self.initial.get("department"))
 
 
 class PasswordResetForm(forms.Form):
@@ -151,14 +168,14 @@ class DepartmentForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["parent"].choices = department_choices()  # type: ignore[attr-defined]
+        _offer_departments(self.fields["parent"], self.initial.get("parent"))
 
 
 class DepartmentEditForm(DepartmentForm, VersionedForm):
     pass
 
 
-class PermissionsField(forms.ModelMultipleChoiceField):
+class PermissionsField(SafeModelMultipleChoiceField):
     def label_from_instance(self, obj: Permission) -> str:
         from django.utils.translation import gettext
 

@@ -5,6 +5,7 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Group, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -72,6 +73,10 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
+    def get_by_natural_key(self, username: str | None) -> User:
+        """Logins find the 工号 whatever its case (it is unique without regard to case)."""
+        return self.get(agent_id__iexact=username)
+
     def create_superuser(self, agent_id: str, password: str | None = None, **extra: Any) -> User:
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
@@ -118,6 +123,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["agent_id"]
         default_permissions = ()
         permissions = [("manage_staff", _("Manage staff"))]
+        constraints = [
+            # 工号 are compared without regard to case: "ab01" and "AB01" are one person.
+            models.UniqueConstraint(Lower("agent_id"), name="user_agent_id_ci_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.agent_id} {self.name}"

@@ -10,13 +10,61 @@ from typing import Any
 from axes.utils import reset as axes_reset
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from aqualine.accounts.models import Department, Role, User
 from aqualine.core.audit import audit_record, changes
 from aqualine.core.concurrency import claim_version
+
+
+def _role_permissions(roles: Iterable[Role]) -> set[str]:
+    return {
+        f"{p.content_type.app_label}.{p.codename}"
+        for role in roles
+        for p in role.permissions.select_related("content_type")
+    }
+
+
+def _permission_names(perms: Iterable[Permission]) -> set[str]:
+    return {f"{p.content_type.app_label}.{p.codename}" for p in perms}
+
+
+def _check_may_grant(actor: User, permissions: set[str], field: str) -> None:
+    """Nobody hands out a permission they do not hold themselves."""
+    if actor.is_superuser:
+        return
+    if permissions - actor.get_all_permissions():
+        raise ValidationError(
+            {field: _("You cannot give permissions that you do not hold yourself.")}
+        )
+
+
+def _check_may_manage(actor: User, user: User) -> None:
+    """Nobody changes (or resets the password of) someone who holds more rights than they do."""
+    if actor.is_superuser or actor.pk == user.pk:
+        return
+    if user.is_superuser or not user.get_all_permissions() <= actor.get_all_permissions():
+        raise ValidationError(
+            _("You cannot change a staff member who holds permissions that you do not hold.")
+        )
+
+
+def _check_an_administrator_remains() -> None:
+    """At least one active person must still be able to manage roles and staff."""
+    admins = User.objects.filter(is_active=True).filter(
+        Q(is_superuser=True)
+        | Q(
+            groups__permissions__codename="manage_roles",
+            groups__permissions__content_type__app_label="accounts",
+        )
+    )
+    if not admins.exists():
+        raise ValidationError(
+            _("At least one active staff member must keep the right to manage roles.")
+        )
 
 
 def _staff_snapshot(user: User) -> dict[str, Any]:
@@ -41,14 +89,21 @@ def staff_create(
     roles: Iterable[Role] = (),
     request: HttpRequest | None = None,
 ) -> User:
+    roles = list(roles)
+    _check_may_grant(actor, _role_permissions(roles), "roles")
+    duplicate = ValidationError(
+        {"agent_id": _("A staff member with this agent ID already exists.")}
+    )
     with transaction.atomic():
         if User.objects.filter(agent_id__iexact=agent_id).exists():
-            raise ValidationError(
-                {"agent_id": _("A staff member with this agent ID already exists.")}
-            )
-        user = User.objects.create_user(
-            agent_id, password, name=name, phone=phone, department=department
-        )
+            raise duplicate
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    agent_id, password, name=name, phone=phone, department=department
+                )
+        except IntegrityError:  # created by someone else a moment ago
+            raise duplicate from None
         user.groups.set(list(roles))
         audit_record(
             actor=actor,
@@ -71,6 +126,12 @@ def staff_update(
     roles: Iterable[Role],
     request: HttpRequest | None = None,
 ) -> User:
+    roles = list(roles)
+    _check_may_manage(actor, user)
+    added = [r for r in roles if not user.groups.filter(pk=r.pk).exists()]
+    _check_may_grant(actor, _role_permissions(added), "roles")
+    if department is not None and not department.is_active and department.pk != user.department_id:
+        raise ValidationError({"department": _("This department is deactivated.")})
     with transaction.atomic():
         before = _staff_snapshot(user)
         claim_version(user, version)
@@ -78,7 +139,8 @@ def staff_update(
         user.phone = phone
         user.department = department
         user.save(update_fields=["name", "phone", "department"])
-        user.groups.set(list(roles))
+        user.groups.set(roles)
+        _check_an_administrator_remains()
         diff = changes(before, _staff_snapshot(user))
         if diff:
             audit_record(
@@ -94,6 +156,7 @@ def staff_update(
 def staff_set_password(
     *, actor: User, user: User, password: str, request: HttpRequest | None = None
 ) -> None:
+    _check_may_manage(actor, user)
     with transaction.atomic():
         user.set_password(password)
         user.save(update_fields=["password"])
@@ -107,10 +170,16 @@ def staff_set_active(
 ) -> None:
     if not active and user.pk == actor.pk:
         raise ValidationError(_("You cannot deactivate your own account."))
+    _check_may_manage(actor, user)
+    if active and user.department is not None and not user.department.is_active:
+        raise ValidationError(
+            _("%(user)s belongs to a deactivated department; move them first.") % {"user": user}
+        )
     with transaction.atomic():
         claim_version(user, version)
         user.is_active = active
         user.save(update_fields=["is_active"])
+        _check_an_administrator_remains()
         audit_record(
             actor=actor,
             action="staff.activate" if active else "staff.deactivate",
@@ -273,6 +342,8 @@ def role_create(
     permissions: Iterable[Permission] = (),
     request: HttpRequest | None = None,
 ) -> Role:
+    permissions = list(permissions)
+    _check_may_grant(actor, _permission_names(permissions), "permissions")
     with transaction.atomic():
         if Role.objects.filter(name=name).exists():
             raise ValidationError({"name": _("A role with this name already exists.")})
@@ -298,6 +369,9 @@ def role_update(
     permissions: Iterable[Permission],
     request: HttpRequest | None = None,
 ) -> Role:
+    permissions = list(permissions)
+    current = _permission_names(role.permissions.select_related("content_type"))
+    _check_may_grant(actor, _permission_names(permissions) - current, "permissions")
     with transaction.atomic():
         if Role.objects.filter(name=name).exclude(pk=role.pk).exists():
             raise ValidationError({"name": _("A role with this name already exists.")})
@@ -306,7 +380,8 @@ def role_update(
         role.name = name
         role.description = description
         role.save(update_fields=["name", "description"])
-        role.permissions.set(list(permissions))
+        role.permissions.set(permissions)
+        _check_an_administrator_remains()
         diff = changes(before, _role_snapshot(role))
         if diff:
             audit_record(

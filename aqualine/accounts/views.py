@@ -35,7 +35,7 @@ from aqualine.accounts.selectors import (
 )
 from aqualine.core.auth import require_login, require_perm
 from aqualine.core.concurrency import ConflictError
-from aqualine.core.forms import add_service_error
+from aqualine.core.forms import add_service_error, clean_query, safe_int
 from aqualine.core.parameters import param
 
 
@@ -65,8 +65,11 @@ def password_change(request: HttpRequest) -> HttpResponse:
 
 @require_perm(AccountsPerm.MANAGE_STAFF)
 def staff_list_view(request: HttpRequest) -> HttpResponse:
-    search = request.GET.get("q", "").strip()
-    department_pk, role_pk = _int(request.GET.get("department")), _int(request.GET.get("role"))
+    search = clean_query(request.GET.get("q", ""))
+    department_pk, role_pk = (
+        safe_int(request.GET.get("department")),
+        safe_int(request.GET.get("role")),
+    )
     department = Department.objects.filter(pk=department_pk).first() if department_pk else None
     role = Role.objects.filter(pk=role_pk).first() if role_pk else None
     status = request.GET.get("status", "active")
@@ -151,12 +154,16 @@ def staff_password_view(request: HttpRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(User, pk=pk)
     form = PasswordResetForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.staff_set_password(
-            actor=request.user,  # type: ignore[arg-type]
-            user=user,
-            password=form.cleaned_data["password1"],
-            request=request,
-        )
+        try:
+            services.staff_set_password(
+                actor=request.user,  # type: ignore[arg-type]
+                user=user,
+                password=form.cleaned_data["password1"],
+                request=request,
+            )
+        except ValidationError as error:
+            messages.error(request, _message(error))
+            return redirect("accounts:staff_list")
         messages.success(request, _("The password of %(user)s has been reset.") % {"user": user})
         return redirect("accounts:staff_list")
     return render(request, "accounts/staff_password.html", {"form": form, "subject": user})
@@ -172,7 +179,7 @@ def staff_toggle_active_view(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,  # type: ignore[arg-type]
             user=user,
             active=activate,
-            version=_int(request.POST.get("version")) or 0,
+            version=safe_int(request.POST.get("version")) or 0,
             request=request,
         )
     except (ValidationError, ConflictError) as error:
@@ -193,7 +200,7 @@ def department_list_view(request: HttpRequest) -> HttpResponse:
 
 @require_perm(AccountsPerm.MANAGE_DEPARTMENTS)
 def department_create_view(request: HttpRequest) -> HttpResponse:
-    initial = {"parent": _int(request.GET.get("parent"))}
+    initial = {"parent": safe_int(request.GET.get("parent"))}
     form = DepartmentForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -269,7 +276,7 @@ def department_toggle_active_view(request: HttpRequest, pk: int) -> HttpResponse
             actor=request.user,  # type: ignore[arg-type]
             department=department,
             active=activate,
-            version=_int(request.POST.get("version")) or 0,
+            version=safe_int(request.POST.get("version")) or 0,
             request=request,
         )
     except (ValidationError, ConflictError) as error:
@@ -365,13 +372,6 @@ def role_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("accounts:role_edit", pk=role.pk)
     messages.success(request, _("Role %(r)s deleted.") % {"r": role.name})
     return redirect("accounts:role_list")
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 def _message(error: ValidationError | ConflictError) -> str:

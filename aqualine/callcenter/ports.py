@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from aqualine.callcenter.models import CallRecord, Extension, Trunk
@@ -17,9 +17,16 @@ from aqualine.telephony.ports import CallRecord as CoreCallRecord
 from aqualine.telephony.ports import ExtensionInfo, TrunkInfo
 
 
+def _fresh_connection() -> None:
+    """Drop a connection the database closed (as Django's request cycle does); never inside
+    a transaction (tests, or a caller that holds one)."""
+    if not connection.in_atomic_block:
+        close_old_connections()
+
+
 class OrmDirectory:
     def extension(self, number: str) -> ExtensionInfo | None:
-        close_old_connections()
+        _fresh_connection()
         row = Extension.objects.filter(number=number).first()
         if row is None:
             return None
@@ -31,7 +38,7 @@ class OrmDirectory:
         )
 
     def trunks(self) -> Sequence[TrunkInfo]:
-        close_old_connections()
+        _fresh_connection()
         return [
             TrunkInfo(
                 name=t.name,
@@ -64,15 +71,15 @@ def _fields(record: CoreCallRecord) -> dict[str, object]:
 
 class OrmRecords:
     def call_started(self, record: CoreCallRecord) -> None:
-        close_old_connections()
+        _fresh_connection()
         CallRecord.objects.update_or_create(call_id=record.call_id, defaults=_fields(record))
 
     def call_ended(self, record: CoreCallRecord) -> None:
-        close_old_connections()
+        _fresh_connection()
         CallRecord.objects.update_or_create(call_id=record.call_id, defaults=_fields(record))
 
     def close_dangling_calls(self, *, ended_at: datetime, cause: str) -> int:
-        close_old_connections()
+        _fresh_connection()
         dangling = CallRecord.objects.filter(ended_at__isnull=True)
         unanswered = dangling.filter(answered_at__isnull=True).update(
             ended_at=ended_at, outcome="failed", end_cause=cause[:200]

@@ -34,6 +34,9 @@ def extension_list(request: HttpRequest) -> HttpResponse:
     for reg in registrations:
         by_number.setdefault(str(reg.get("number")), []).append(reg)
     rows = [(ext, by_number.get(ext.number, [])) for ext in Extension.objects.all()]
+    if status is not None:
+        ports = status.get("transports") or {}
+        status["sip_port"] = ports.get("udp") or ports.get("tcp")
     return render(
         request,
         "callcenter/extension_list.html",

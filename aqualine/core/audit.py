@@ -33,6 +33,10 @@ ACTION_LABELS: dict[str, Any] = {
     "extension.update": _("Edited extension"),
     "trunk.create": _("Created trunk"),
     "trunk.update": _("Edited trunk"),
+    "customers.import": _("Imported customer data"),
+    "outage.create": _("Created water-outage notice"),
+    "outage.update": _("Edited water-outage notice"),
+    "outage.restore": _("Marked water supply restored"),
 }
 
 

@@ -23,6 +23,7 @@ from aqualine.core.concurrency import ConflictError, claim_version
 from aqualine.core.models import Parameter
 
 CACHE_KEY = "aqualine:parameters:v1"
+CACHE_SECONDS = 30
 
 
 class Group(StrEnum):
@@ -53,7 +54,9 @@ _DURATION_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 def parse_duration(raw: str) -> int:
     """'90' (seconds), '30s', '15m', '4h', '5d' or combinations like '1h30m' → seconds."""
     text = raw.strip().lower().replace(" ", "")
-    if text.isdigit():
+    if len(text) > 20:
+        raise ValidationError(_("Enter a duration such as 30s, 15m, 4h, 5d or 1h30m."))
+    if re.fullmatch(r"[0-9]+", text):
         return int(text)
     if not text or _DURATION_PART.sub("", text):
         raise ValidationError(
@@ -117,10 +120,9 @@ class ParamDef:
             raise ValidationError(_("This parameter cannot be empty."), code="required")
         value: Any
         if self.kind is Kind.INT:
-            try:
-                value = int(text)
-            except ValueError:
-                raise ValidationError(_("Enter a whole number.")) from None
+            if not re.fullmatch(r"-?[0-9]{1,12}", text):
+                raise ValidationError(_("Enter a whole number."))
+            value = int(text)
         elif self.kind is Kind.DURATION:
             value = parse_duration(text)
         elif self.kind is Kind.CHOICE:
@@ -324,7 +326,9 @@ def all_values() -> dict[str, Any]:
     values = cache.get(CACHE_KEY)
     if values is None:
         values = _load()
-        cache.set(CACHE_KEY, values, timeout=None)
+        # A finite lifetime bounds how long a value read just before a change commits can
+        # linger in the cache; a change also clears the cache when it commits.
+        cache.set(CACHE_KEY, values, timeout=CACHE_SECONDS)
     return values
 
 
@@ -340,8 +344,17 @@ def invalidate_cache() -> None:
     cache.delete(CACHE_KEY)
 
 
-def parameter_versions() -> dict[str, int]:
-    return dict(Parameter.objects.values_list("key", "version"))
+def stored_values_and_versions() -> tuple[dict[str, Any], dict[str, int]]:
+    """Values and versions read together from the database (never from the cache), for an
+    editor: a version must belong to the value the editor sees."""
+    values = {d.key: d.default for d in DEFINITIONS}
+    versions: dict[str, int] = {}
+    for key, value, version in Parameter.objects.filter(key__in=BY_KEY).values_list(
+        "key", "value", "version"
+    ):
+        values[key] = value
+        versions[key] = version
+    return values, versions
 
 
 def parameters_update(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import time
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -19,6 +20,7 @@ from aqualine.callcenter.selectors import switch_health
 from aqualine.core.audit import ACTION_LABELS
 from aqualine.core.auth import require_login, require_perm
 from aqualine.core.concurrency import ConflictError
+from aqualine.core.forms import clean_query
 from aqualine.core.models import AuditEvent
 from aqualine.core.parameters import (
     DEFINITIONS,
@@ -26,9 +28,8 @@ from aqualine.core.parameters import (
     Group,
     Kind,
     ParamDef,
-    all_values,
-    parameter_versions,
     parameters_update,
+    stored_values_and_versions,
 )
 from aqualine.core.permissions import CorePerm
 
@@ -132,8 +133,7 @@ class ParameterGroupForm(forms.Form):
 
 @require_perm(CorePerm.MANAGE_PARAMETERS)
 def parameters(request: HttpRequest) -> HttpResponse:
-    values = all_values()
-    versions = parameter_versions()
+    values, versions = stored_values_and_versions()
     posted_group = request.POST.get("group") if request.method == "POST" else None
     if posted_group is not None and posted_group not in Group.__members__.values():
         raise Http404
@@ -169,14 +169,14 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     action = request.GET.get("action", "")
     if action in ACTION_LABELS:
         events = events.filter(action=action)
-    actor = request.GET.get("actor", "").strip()
+    actor = clean_query(request.GET.get("actor", ""))
     if actor:
         events = events.filter(actor_label__icontains=actor)
-    target = request.GET.get("target", "").strip()
+    target = clean_query(request.GET.get("target", ""))
     if target:
         events = events.filter(target_label__icontains=target)
-    since = parse_date(request.GET.get("since", "") or "") if request.GET.get("since") else None
-    until = parse_date(request.GET.get("until", "") or "") if request.GET.get("until") else None
+    since = _date(request.GET.get("since", ""))
+    until = _date(request.GET.get("until", ""))
     if since:
         events = events.filter(at__date__gte=since)
     if until:
@@ -198,3 +198,10 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             },
         },
     )
+
+
+def _date(value: str) -> date | None:
+    try:
+        return parse_date(value.strip()) if value else None
+    except ValueError:  # a well-formed but impossible date, e.g. 2024-02-30
+        return None

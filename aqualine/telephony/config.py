@@ -24,4 +24,17 @@ class SwitchConfig:
     register_max_expires: int = 3600
     auth_algorithms: tuple[str, ...] = ("SHA-256", "MD5")
     user_agent: str = "Aqualine"
+    # SIP engine (added with the switch): RFC 3261 timers, digest and rate limits, routing.
+    sip_public_host: str = ""  # put in Via/Contact when sip_host is a wildcard address
+    force_rport: bool = True  # answer UDP requests to their source address and port (NAT)
+    timer_t1: float = 0.5
+    timer_t2: float = 4.0
+    timer_t4: float = 5.0
+    nonce_ttl: float = 300.0
+    auth_max_failures: int = 10  # failures per source address within the window ...
+    auth_failure_window: float = 60.0
+    auth_block_seconds: float = 300.0  # ... block the address for this long
+    hotline_numbers: tuple[str, ...] = ()  # reached by extensions, besides the trunks' numbers
+    ring_seconds: float = 0.5  # 180 Ringing before the hotline answers
+    max_call_seconds: float = 0.0  # the switch hangs up after this long (0: never)
     extra: dict[str, object] = field(default_factory=dict)

@@ -1,6 +1,6 @@
 """Seed the standard roles (roles are data; administrators may change them afterwards)."""
 
-from django.contrib.auth.management import create_permissions
+from aqualine.core.migration_helpers import ensure_permissions
 from django.db import migrations
 
 ROLES = [
@@ -15,17 +15,6 @@ ROLES = [
     ("handler", "部门处理人", "签收、勘查、处理本部门工单", []),
     ("viewer", "领导查询", "只读查询工单与报表", []),
 ]
-
-
-def ensure_permissions(apps):
-    from django.apps import apps as global_apps
-
-    if apps is global_apps:  # called from tests after a flush: post_migrate made them
-        return
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
 
 
 def seed(apps, schema_editor):

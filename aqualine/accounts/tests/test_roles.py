@@ -84,15 +84,17 @@ def test_editing_permissions_takes_effect_for_holders(admin_client: Client, agen
     role = Role.objects.get(code="agent")
     agent_client = client_for(agent)
     assert agent_client.get("/system/audit/").status_code == 403
+    held = list(role.permissions.all())
+    before = sorted(f"{p.content_type.app_label}.{p.codename}" for p in held)
     admin_client.post(
         f"/system/roles/{role.pk}/",
         {
             "version": role.version,
             "name": role.name,
             "description": role.description,
-            "permissions": [_perm("core.view_audit_log").pk],
+            "permissions": [p.pk for p in held] + [_perm("core.view_audit_log").pk],
         },
     )
     assert agent_client.get("/system/audit/").status_code == 200
     diff = AuditEvent.objects.get(action="role.update").data["changes"]
-    assert diff["permissions"] == [[], ["core.view_audit_log"]]
+    assert diff["permissions"] == [before, sorted([*before, "core.view_audit_log"])]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -47,26 +49,22 @@ def test_a_crashing_child_is_restarted_and_logged(caplog: pytest.LogCaptureFixtu
     assert sleeper.restarts == 0
 
 
-def test_stop_kills_a_child_that_ignores_sigterm() -> None:
+def test_stop_kills_a_child_that_ignores_sigterm(tmp_path: Path) -> None:
+    ready = tmp_path / "ready"
     stubborn = Child(
         "stubborn",
         [
             sys.executable,
             "-c",
-            "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', "
-            "flush=True); time.sleep(60)",
+            "import pathlib, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+            "pathlib.Path(sys.argv[1]).touch(); time.sleep(60)",
+            str(ready),
         ],
     )
     supervisor = Supervisor([stubborn], poll_interval=0.05, stop_timeout=0.5)
-    started = threading.Event()
-
-    def until() -> bool:
-        started.set()
-        return True
-
-    supervisor.run(until=until)
-    assert started.is_set()
-    assert stubborn.process is not None and stubborn.process.returncode is not None
+    supervisor.run(until=ready.exists)  # stop only once SIGTERM is being ignored
+    assert stubborn.process is not None
+    assert stubborn.process.returncode == -signal.SIGKILL
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -77,15 +75,61 @@ def _get(url: str) -> tuple[int, str]:
         return 0, ""
 
 
+def _sipp(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            "sipp",
+            *args,
+            "-m",
+            "1",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(free_port()),
+            "-nostdin",
+            "-timeout",
+            "20s",
+            "-timeout_error",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+    )
+
+
+def _login(base: str, agent_id: str, password: str) -> urllib.request.OpenerDirector:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base}/login/", timeout=10).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    form = urllib.parse.urlencode(
+        {"username": agent_id, "password": password, "csrfmiddlewaretoken": token}
+    ).encode()
+    request = urllib.request.Request(f"{base}/login/", data=form, headers={"Referer": base})
+    opener.open(request, timeout=10)
+    return opener
+
+
 @pytest.mark.slow_process
-def test_aqualine_run_serves_the_system_restarts_a_crashed_web_and_stops_on_ctrl_c(
+@pytest.mark.sip
+def test_aqualine_run_serves_answers_the_hotline_restarts_a_crash_and_stops_on_ctrl_c(
     tmp_path: Path,
 ) -> None:
-    port = free_port()
+    if shutil.which("sipp") is None:
+        pytest.fail("sipp is not installed (apt-get install sip-tester; `make test` does it)")
+    port, sip_port, api_port = free_port(), free_port(), free_port()
     log = tmp_path / "run.log"
-    env = dict(os.environ, AQUALINE_VAR_DIR=str(tmp_path / "var"), PYTHONUNBUFFERED="1")
-    env.pop("DATABASE_URL", None)  # the embedded default: its own SQLite file
-    env.pop("REDIS_URL", None)
+    env = dict(
+        os.environ,
+        AQUALINE_VAR_DIR=str(tmp_path / "var"),
+        PYTHONUNBUFFERED="1",
+        AQUALINE_SIP_PORT=str(sip_port),
+        AQUALINE_SWITCH_API_PORT=str(api_port),
+        AQUALINE_SWITCH_API_URL=f"http://127.0.0.1:{api_port}",
+    )
+    for name in ("DATABASE_URL", "REDIS_URL", "AQUALINE_SWITCH_TOKEN"):
+        env.pop(name, None)  # the embedded defaults: its own SQLite file, its own token
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "aqualine", "run", "--port", str(port)],
@@ -94,6 +138,11 @@ def test_aqualine_run_serves_the_system_restarts_a_crashed_web_and_stops_on_ctrl
             env=env,
         )
     base = f"http://127.0.0.1:{port}"
+
+    def switch_ok() -> bool:
+        status, body = _get(f"{base}/healthz")
+        return status == 200 and '"switch": {"ok": true' in body
+
     try:
         wait_for(lambda: _get(f"{base}/healthz")[0] == 200, 90, "the web process")
         status, page = _get(f"{base}/login/")
@@ -101,6 +150,36 @@ def test_aqualine_run_serves_the_system_restarts_a_crashed_web_and_stops_on_ctrl
         text = log.read_text()
         assert f"http://127.0.0.1:{port}/" in text
         assert "1001" in text and "demo96000" in text
+        password = re.search(r"^  8001\s+(\S+)$", text, re.M).group(1)  # type: ignore[union-attr]
+
+        # The hotline answers a call from the demo trunk peer (sipp's own caller scenario).
+        wait_for(switch_ok, 30, "the switch")
+        call = _sipp(
+            f"127.0.0.1:{sip_port}", "-sn", "uac", "-s", "96000", "-d", "1000", cwd=tmp_path
+        )
+        assert call.returncode == 0, call.stdout[-2000:]
+
+        # A phone registers extension 8001 with its printed password; the page shows it.
+        scenario = Path(__file__).resolve().parents[2] / "telephony/tests/sipp/register.xml"
+        register = _sipp(
+            f"127.0.0.1:{sip_port}",
+            "-sf",
+            str(scenario),
+            "-s",
+            "8001",
+            "-au",
+            "8001",
+            "-ap",
+            password,
+            cwd=tmp_path,
+        )
+        assert register.returncode == 0, register.stdout[-2000:]
+        admin = _login(base, "admin", "demo96000")
+        extensions = admin.open(f"{base}/callcenter/extensions/", timeout=10).read().decode()
+        row = re.search(r'data-extension="8001">(.*?)</tr>', extensions, re.S)
+        assert row is not None and "已注册" in row.group(1) and "sipp" in row.group(1)
+        assert "交换机运行中" in extensions
+
         web_pid = int(re.search(r"started web \(pid (\d+)\)", text).group(1))  # type: ignore[union-attr]
         os.kill(web_pid, signal.SIGKILL)
         wait_for(lambda: "web exited with code -9" in log.read_text(), 20, "the crash to be seen")
@@ -108,7 +187,9 @@ def test_aqualine_run_serves_the_system_restarts_a_crashed_web_and_stops_on_ctrl
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
         assert _get(f"{base}/healthz")[0] == 0
-        assert "stopped web" in log.read_text() and "stopped worker" in log.read_text()
+        final = log.read_text()
+        for child in ("web", "switch", "worker"):
+            assert f"stopped {child}" in final
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -25,6 +25,7 @@ def switch_config(**overrides: Any) -> SwitchConfig:
         "sip_port": settings.SIP_PORT,
         "transports": tuple(settings.SIP_TRANSPORTS),
         "realm": settings.SIP_REALM,
+        "auth_algorithms": tuple(settings.SIP_AUTH_ALGORITHMS),
         "nonce_secret": hmac.new(
             settings.SECRET_KEY.encode(), b"aqualine sip nonce", hashlib.sha256
         ).digest(),

@@ -3,19 +3,34 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
+from aqualine.accounts.models import User
 from aqualine.callcenter.models import Extension
-from aqualine.demo import EXTENSIONS, load_demo
+from aqualine.demo import EXTENSIONS, USERS, load_demo
 
 
 class Command(BaseCommand):
-    help = "Load the demo data (departments, staff, roles); safe to run again."
+    help = "Load the demo data (departments, staff, extensions, ...); safe to run again."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--show", action="store_true", help="only print the demo logins that exist"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        users = load_demo()
-        created = sum(1 for _user, new in users if new)
-        self.stdout.write(f"Demo data ready ({created} staff member(s) created now).")
+        if options["show"]:
+            users = [
+                (spec, False)
+                for spec in USERS
+                if User.objects.filter(agent_id=spec.agent_id).exists()
+            ]
+            if not users:
+                return
+        else:
+            users = load_demo()
+            created = sum(1 for _user, new in users if new)
+            self.stdout.write(f"Demo data ready ({created} staff member(s) created now).")
         self.stdout.write("\nDemo logins (工号 / password):")
         for spec, _new in users:
             self.stdout.write(f"  {spec.agent_id:<6} {settings.DEMO_PASSWORD:<12} {spec.note}")

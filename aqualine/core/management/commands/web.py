@@ -22,8 +22,10 @@ class Command(BaseCommand):
             port=options["port"],
             workers=options["workers"],
             lifespan="off",
-            proxy_headers=True,
-            forwarded_allow_ips="127.0.0.1",
+            # X-Forwarded-For is believed only from configured proxies (nginx); otherwise a
+            # client could pick its own address and dodge the login throttling.
+            proxy_headers=bool(settings.TRUSTED_PROXIES),
+            forwarded_allow_ips=",".join(settings.TRUSTED_PROXIES) or None,
             log_level="info",
-            access_log=False,
+            access_log=True,
         )

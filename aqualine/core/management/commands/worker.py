@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import logging
 import signal
 import time
@@ -39,7 +40,7 @@ class Command(BaseCommand):
                 next_run[job.name] = now + job.every_seconds
                 close_old_connections()
                 try:
-                    call_command(*job.command, verbosity=0)
+                    call_command(*job.command, verbosity=0, stdout=io.StringIO())
                     log.info("job %s done", job.name)
                 except Exception:
                     log.exception("job %s failed", job.name)
