@@ -237,6 +237,7 @@ SIP_REALM = envstr("AQUALINE_SIP_REALM", "aqualine")
 # Digest algorithms offered to phones, in order. Many desk phones and sipp read only the first
 # challenge and know only MD5, so MD5 comes first; phones that prefer SHA-256 still find it.
 SIP_AUTH_ALGORITHMS = tuple(envlist("AQUALINE_SIP_AUTH_ALGORITHMS", ["MD5", "SHA-256"]))
+SIP_EARLY_MEDIA = envbool("AQUALINE_SIP_EARLY_MEDIA", False)
 RTP_HOST = envstr("AQUALINE_RTP_HOST", SIP_HOST)
 RTP_PORT_MIN = envint("AQUALINE_RTP_PORT_MIN", 20000)
 RTP_PORT_MAX = envint("AQUALINE_RTP_PORT_MAX", 30000)

@@ -277,7 +277,12 @@ class HotlineCall:
 
     async def _ring_and_answer(self) -> None:
         try:
-            self._respond_invite(180)
+            early = self.local_sdp and not self.awaiting_answer_in_ack
+            if self.host.config.early_media and early:
+                self.transaction.respond(self._with_sdp(self.invite, 183))
+                self._update_playback()  # the caller hears the prompt before the answer
+            else:
+                self._respond_invite(180)
             if self.host.config.ring_seconds > 0:
                 await asyncio.sleep(self.host.config.ring_seconds)
             if self.state is not CallState.RINGING:
@@ -309,9 +314,12 @@ class HotlineCall:
         return response
 
     def _ok_with_sdp(self, request: Request) -> Response:
+        return self._with_sdp(request, 200)
+
+    def _with_sdp(self, request: Request, status: int) -> Response:
         return build_response(
             request,
-            200,
+            status,
             to_tag=self.local_tag,
             headers=[*self._dialog_headers(), ("Content-Type", SDP_TYPE)],
             body=self.local_sdp,

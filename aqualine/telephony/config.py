@@ -35,6 +35,9 @@ class SwitchConfig:
     auth_failure_window: float = 60.0
     auth_block_seconds: float = 300.0  # ... block the address for this long
     hotline_numbers: tuple[str, ...] = ()  # reached by extensions, besides the trunks' numbers
+    # Before answering, send 183 Session Progress with the SDP answer and play the prompt as
+    # early media (RFC 3261 §13.3.1.1; unreliable, no PRACK), instead of a plain 180.
+    early_media: bool = False
     ring_seconds: float = 0.5  # 180 Ringing before the hotline answers
     max_call_seconds: float = 0.0  # the switch hangs up after this long (0: never)
     extra: dict[str, object] = field(default_factory=dict)

@@ -160,3 +160,35 @@ def test_a_restarted_switch_closes_the_records_of_calls_that_died_with_it() -> N
             assert [r.call_id for r in records.closed_dangling] == ["c1"]
 
     run(scenario())
+
+
+def test_with_early_media_the_caller_hears_the_prompt_in_183_before_the_answer() -> None:
+    async def scenario() -> None:
+        config = make_config(early_media=True, ring_seconds=1.5)
+        async with (
+            running_switch(config) as running,
+            await RtpPeer.start() as peer,
+            SipClient(running.address) as uac,
+        ):
+            call = await uac.invite(HOTLINE, offer_sdp(peer.port), wait_final=False)
+            progress = await uac.wait_for(
+                lambda m: isinstance(m, Response) and m.status == 183, timeout=5
+            )
+            assert isinstance(progress, Response)
+            assert progress.headers.get("Content-Type") == "application/sdp"
+            peer.send_to("127.0.0.1", _answer_port(progress))
+            # Audio flows while the call is still unanswered.
+            assert await peer.wait_for_audio_packets(25, timeout=5)
+            assert not uac.responses_to(call.call_id, "INVITE") or all(
+                r.status < 200 for r in uac.responses_to(call.call_id, "INVITE")
+            )
+            assert rms_dbfs(peer.received_audio()) > -35
+            final = await uac.final_response(call.invite, timeout=5)
+            assert final.status == 200
+            call.to_header = final.headers.get("To") or ""
+            assert final.body == progress.body  # the same session description
+            uac.ack(call, final)
+            assert (await uac.bye(call)).status == 200
+            assert await wait_until(lambda: len(running.records.ended) == 1)
+
+    run(scenario(), timeout=30)

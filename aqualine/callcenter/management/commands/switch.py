@@ -26,6 +26,7 @@ def switch_config(**overrides: Any) -> SwitchConfig:
         "transports": tuple(settings.SIP_TRANSPORTS),
         "realm": settings.SIP_REALM,
         "auth_algorithms": tuple(settings.SIP_AUTH_ALGORITHMS),
+        "early_media": settings.SIP_EARLY_MEDIA,
         "nonce_secret": hmac.new(
             settings.SECRET_KEY.encode(), b"aqualine sip nonce", hashlib.sha256
         ).digest(),
