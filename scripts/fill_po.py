@@ -29,6 +29,8 @@ def main() -> None:
                 entry.flags.remove("fuzzy")
             filled += 1
     po.save()
+    for entry in po.fuzzy_entries():  # msgmerge's guesses are often wrong: show them
+        print(f"  fuzzy (check and translate): {entry.msgid!r} -> {entry.msgstr!r}")
     missing = [e.msgid for e in po if not e.translated()]
     print(f"filled {filled}; untranslated {len(missing)}")
     for msgid in missing:

@@ -188,7 +188,6 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "actions": sorted(ACTION_LABELS.items()),
-            "labels": ACTION_LABELS,
             "filters": {
                 "action": action,
                 "actor": actor,

@@ -226,3 +226,19 @@ def test_staff_list_filters_by_search_department_and_status(
     handler.save()
     assert "3001" not in admin_client.get("/system/staff/").content.decode()
     assert "3001" in admin_client.get("/system/staff/", {"status": "inactive"}).content.decode()
+
+
+def test_the_audit_log_shows_changes_with_chinese_field_names(
+    admin_client: Client, agent: User, repair
+) -> None:
+    admin_client.post(
+        f"/system/staff/{agent.pk}/",
+        {"version": agent.version, "name": "张敏", "department": repair.pk, "roles": []},
+    )
+    admin_client.post(
+        f"/system/staff/{agent.pk}/active/", {"active": "0", "version": agent.version + 1}
+    )
+    page = admin_client.get("/system/audit/").content.decode()
+    assert "修改员工" in page and "停用员工" in page
+    assert "<b>部门</b>: 热线中心 → 管网维修部" in page
+    assert "<b>角色</b>: 话务员 → ∅" in page
