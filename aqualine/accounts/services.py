@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from aqualine.accounts.models import Department, Role, User
 from aqualine.core.audit import audit_record, changes
-from aqualine.core.concurrency import claim_version
+from aqualine.core.concurrency import claim_version, unique_or
 
 
 def _role_permissions(roles: Iterable[Role]) -> set[str]:
@@ -240,9 +240,11 @@ def department_create(
     with transaction.atomic():
         _check_parent(department, parent)
         _check_sibling_name(department, name, parent)
+        code_taken = ValidationError({"code": _("Another department already uses this code.")})
         if Department.objects.filter(code=code).exists():
-            raise ValidationError({"code": _("Another department already uses this code.")})
-        department.save()
+            raise code_taken
+        with unique_or(code_taken):
+            department.save()
         audit_record(
             actor=actor,
             action="department.create",
@@ -266,6 +268,12 @@ def department_update(
     request: HttpRequest | None = None,
 ) -> Department:
     with transaction.atomic():
+        # Moves are checked against the whole tree: lock it, so that two moves at once cannot
+        # make a cycle between them (the tree is small).
+        list(Department.objects.select_for_update().values_list("pk", flat=True))
+        department.refresh_from_db(fields=["parent", "is_active"])
+        if parent is not None:
+            parent.refresh_from_db(fields=["parent", "is_active"])
         before = _department_snapshot(department)
         _check_parent(department, parent)
         _check_sibling_name(department, name, parent)
@@ -345,9 +353,11 @@ def role_create(
     permissions = list(permissions)
     _check_may_grant(actor, _permission_names(permissions), "permissions")
     with transaction.atomic():
+        name_taken = ValidationError({"name": _("A role with this name already exists.")})
         if Role.objects.filter(name=name).exists():
-            raise ValidationError({"name": _("A role with this name already exists.")})
-        role = Role.objects.create(name=name, description=description)
+            raise name_taken
+        with unique_or(name_taken):
+            role = Role.objects.create(name=name, description=description)
         role.permissions.set(list(permissions))
         audit_record(
             actor=actor,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from aqualine.accounts.models import User
 from aqualine.callcenter.models import Extension, Trunk, generate_sip_password
 from aqualine.core.audit import audit_record, changes
-from aqualine.core.concurrency import claim_version
+from aqualine.core.concurrency import claim_version, unique_or
 
 
 def _extension_snapshot(ext: Extension) -> dict[str, Any]:
@@ -28,14 +28,16 @@ def extension_create(
     request: HttpRequest | None = None,
 ) -> Extension:
     with transaction.atomic():
+        number_taken = ValidationError({"number": _("This extension number is already in use.")})
         if Extension.objects.filter(number=number).exists():
-            raise ValidationError({"number": _("This extension number is already in use.")})
-        ext = Extension.objects.create(
-            number=number,
-            display_name=display_name,
-            enabled=enabled,
-            password=generate_sip_password(),
-        )
+            raise number_taken
+        with unique_or(number_taken):
+            ext = Extension.objects.create(
+                number=number,
+                display_name=display_name,
+                enabled=enabled,
+                password=generate_sip_password(),
+            )
         audit_record(
             actor=actor,
             action="extension.create",
@@ -108,8 +110,9 @@ def trunk_save(
         clash = Trunk.objects.filter(name=name)
         if trunk is not None:
             clash = clash.exclude(pk=trunk.pk)
+        name_taken = ValidationError({"name": _("A trunk with this name already exists.")})
         if clash.exists():
-            raise ValidationError({"name": _("A trunk with this name already exists.")})
+            raise name_taken
         creating = trunk is None
         before = _trunk_snapshot(trunk) if trunk is not None else {}
         if trunk is None:
@@ -121,14 +124,16 @@ def trunk_save(
                 password=password,
                 enabled=enabled,
             )
-            trunk.save()
+            with unique_or(name_taken):
+                trunk.save()
         else:
             claim_version(trunk, version or 0)
             trunk.name, trunk.hosts, trunk.numbers = name, hosts, numbers
             trunk.username, trunk.enabled = username, enabled
             if password:
                 trunk.password = password
-            trunk.save()
+            with unique_or(name_taken):
+                trunk.save()
         after = _trunk_snapshot(trunk)
         if creating:
             audit_record(

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from django.db import models
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
@@ -29,3 +33,14 @@ def claim_version(instance: models.Model, expected: int) -> None:
     if updated != 1:
         raise ConflictError(str(ConflictError.message))
     instance.version = expected + 1  # type: ignore[attr-defined]
+
+
+@contextmanager
+def unique_or(error: ValidationError) -> Iterator[None]:
+    """Turn a unique-constraint violation (someone saved the same name a moment ago, after our
+    check) into the form error the check would have given."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        raise error from None

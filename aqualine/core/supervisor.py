@@ -3,15 +3,29 @@ crashes (with back-off), and stops them all on Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
 
 log = logging.getLogger("aqualine.supervisor")
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM if the supervisor dies (even by SIGKILL), so that
+    no orphan keeps the web or SIP port (Linux; elsewhere a no-op)."""
+    if sys.platform != "linux":
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 @dataclass
@@ -26,7 +40,9 @@ class Child:
     backoff: float = field(default=1.0)
 
     def start(self) -> None:
-        self.process = subprocess.Popen(list(self.argv), env=self.env)  # noqa: S603
+        self.process = subprocess.Popen(  # noqa: S603
+            list(self.argv), env=self.env, preexec_fn=_die_with_parent
+        )
         self.started_at = time.monotonic()
         log.info("started %s (pid %d)", self.name, self.process.pid)
 

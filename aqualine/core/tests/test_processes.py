@@ -212,3 +212,39 @@ def test_run_refuses_a_port_in_use(tmp_path: Path) -> None:
         )
     assert result.returncode != 0
     assert "Cannot listen on" in result.stderr
+
+
+def test_children_stop_when_the_supervisor_is_killed(tmp_path: Path) -> None:
+    """Even SIGKILL of the supervisor leaves no orphan holding a port."""
+    pid_file = tmp_path / "child.pid"
+    script = (
+        "import sys, time\n"
+        "from aqualine.core.supervisor import Child, Supervisor\n"
+        "child = Child('sleeper', [sys.executable, '-c', "
+        "'import os, sys, time; open(sys.argv[1], \"w\").write(str(os.getpid())); time.sleep(60)', "
+        f"{str(pid_file)!r}])\n"
+        "Supervisor([child]).run()\n"
+    )
+    supervisor = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        wait_for(lambda: pid_file.exists() and pid_file.read_text() != "", 20, "the child")
+        child_pid = int(pid_file.read_text())
+        supervisor.kill()
+        supervisor.wait(10)
+
+        def child_gone() -> bool:
+            try:
+                os.kill(child_pid, 0)
+            except ProcessLookupError:
+                return True
+            # A zombie child of init counts as gone once reaped; check its state.
+            try:
+                state = Path(f"/proc/{child_pid}/stat").read_text().split()[2]
+            except OSError:
+                return True
+            return state == "Z"
+
+        wait_for(child_gone, 10, "the orphan to stop")
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()
