@@ -31,7 +31,7 @@ class ExtensionEditForm(forms.Form):
 
 class TrunkForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=_("Trunk name"), max_length=100)
     hosts = forms.CharField(
         label=_("Peer IP addresses"),
         max_length=500,
