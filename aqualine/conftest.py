@@ -33,6 +33,7 @@ def ensure_seeded_roles() -> None:
     import_module("aqualine.accounts.migrations.0002_seed_roles").seed(apps, None)
     import_module("aqualine.callcenter.migrations.0002_grant_roles").grant(apps, None)
     import_module("aqualine.customers.migrations.0003_grant_roles").grant(apps, None)
+    import_module("aqualine.workorders.migrations.0003_grant_roles").grant(apps, None)
 
 
 def make_user(

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "aqualine.accounts",
     "aqualine.callcenter",
     "aqualine.customers",
+    "aqualine.workorders",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
