@@ -51,3 +51,22 @@ def test_every_demo_login_works(db: None) -> None:
             "/login/", {"username": agent_id, "password": settings.DEMO_PASSWORD}
         )
         assert response.status_code == 302, agent_id
+
+
+def test_old_sign_in_events_are_pruned_but_changes_are_kept(db: None) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from aqualine.core.models import AuditEvent
+
+    old = timezone.now() - timedelta(days=200)
+    for action in ("auth.login_failed", "auth.login", "staff.update"):
+        event = AuditEvent.objects.create(action=action)
+        AuditEvent.objects.filter(pk=event.pk).update(at=old)
+    AuditEvent.objects.create(action="auth.login_failed")  # recent: kept
+    call_command("prune_audit", "--days", "180")
+    assert sorted(AuditEvent.objects.values_list("action", flat=True)) == [
+        "auth.login_failed",
+        "staff.update",
+    ]
