@@ -473,36 +473,34 @@ def task_record_survey(
     with transaction.atomic():
         _lock_task(task, version)
         check_source(transition, task.status)
-        now = timezone.now()
-        task.survey = survey
-        task.surveyed_at = now
-        task.surveyed_by = actor
-        task.recorded_on_behalf_by = actor if on_behalf else None
-        task.save(update_fields=["survey", "surveyed_at", "surveyed_by", "recorded_on_behalf_by"])
-        record_event(
-            order=task.order,
-            type=EventType.SURVEYED,
-            actor=actor,
-            task=task,
-            data=_on_behalf_data(on_behalf, {"survey": survey}),
-            at=now,
-        )
+        _write_section(task, actor, "survey", survey, on_behalf)
     return task
 
 
-def _write_result(task: DepartmentTask, actor: User, result: str, on_behalf: bool) -> None:
+# A department's section of the joint form: (text field, time field, operator field, event).
+_SECTIONS = {
+    "survey": ("survey", "surveyed_at", "surveyed_by", EventType.SURVEYED),
+    "result": ("result", "result_at", "result_by", EventType.RESULT_RECORDED),
+}
+
+
+def _write_section(
+    task: DepartmentTask, actor: User, kind: str, text: str, on_behalf: bool
+) -> None:
+    """Write the survey or the result with its operator and time, and its timeline event."""
+    text_field, at_field, by_field, event_type = _SECTIONS[kind]
     now = timezone.now()
-    task.result = result
-    task.result_at = now
-    task.result_by = actor
+    setattr(task, text_field, text)
+    setattr(task, at_field, now)
+    setattr(task, by_field, actor)
     task.recorded_on_behalf_by = actor if on_behalf else None
-    task.save(update_fields=["result", "result_at", "result_by", "recorded_on_behalf_by"])
+    task.save(update_fields=[text_field, at_field, by_field, "recorded_on_behalf_by"])
     record_event(
         order=task.order,
-        type=EventType.RESULT_RECORDED,
+        type=event_type,
         actor=actor,
         task=task,
-        data=_on_behalf_data(on_behalf, {"result": result}),
+        data=_on_behalf_data(on_behalf, {text_field: text}),
         at=now,
     )
 
@@ -517,7 +515,7 @@ def task_record_result(
     with transaction.atomic():
         _lock_task(task, version)
         check_source(transition, task.status)
-        _write_result(task, actor, result, on_behalf)
+        _write_section(task, actor, "result", result, on_behalf)
     return task
 
 
@@ -532,7 +530,7 @@ def task_submit(
         _lock_task(task, version)
         check_source(transition, task.status)
         if result.strip():
-            _write_result(task, actor, result.strip(), on_behalf)
+            _write_section(task, actor, "result", result.strip(), on_behalf)
         if not task.result:
             raise ValidationError({"result": _("Record the result before submitting.")})
         now = timezone.now()
