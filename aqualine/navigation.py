@@ -12,6 +12,7 @@ from aqualine.accounts.permissions import AccountsPerm
 from aqualine.callcenter.permissions import CallcenterPerm
 from aqualine.core.permissions import CorePerm
 from aqualine.customers.permissions import CustomersPerm
+from aqualine.workorders.permissions import WorkordersPerm
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,16 @@ class MenuSection:
 
 
 MENU: tuple[MenuSection, ...] = (
+    MenuSection(
+        _("Work orders"),
+        (
+            MenuItem(_("New work order"), "workorders:intake", WorkordersPerm.CREATE_ORDERS),
+            MenuItem(_("Work-order list"), "workorders:list", WorkordersPerm.VIEW_ALL_ORDERS),
+            MenuItem(
+                _("Work-order list"), "workorders:list", WorkordersPerm.VIEW_DEPARTMENT_ORDERS
+            ),
+        ),
+    ),
     MenuSection(
         _("Customers"),
         (
@@ -71,11 +82,13 @@ class VisibleItem:
 def menu_for(user: object, path: str) -> list[tuple[Promise, list[VisibleItem]]]:
     sections: list[tuple[Promise, list[VisibleItem]]] = []
     for section in MENU:
-        items = []
+        items: list[VisibleItem] = []
         for item in section.items:
             if item.perm is not None and not user.has_perm(item.perm):  # type: ignore[attr-defined]
                 continue
             url = reverse(item.url_name)
+            if any(seen.url == url for seen in items):
+                continue  # the same page offered under either of two permissions
             items.append(VisibleItem(item.label, url, path.startswith(url)))
         if items:
             sections.append((section.label, items))
