@@ -80,16 +80,23 @@ class VisibleItem:
 
 
 def menu_for(user: object, path: str) -> list[tuple[Promise, list[VisibleItem]]]:
-    sections: list[tuple[Promise, list[VisibleItem]]] = []
+    visible: list[tuple[Promise, list[tuple[Promise, str]]]] = []
     for section in MENU:
-        items: list[VisibleItem] = []
+        entries: list[tuple[Promise, str]] = []
         for item in section.items:
             if item.perm is not None and not user.has_perm(item.perm):  # type: ignore[attr-defined]
                 continue
             url = reverse(item.url_name)
-            if any(seen.url == url for seen in items):
+            if any(seen_url == url for _label, seen_url in entries):
                 continue  # the same page offered under either of two permissions
-            items.append(VisibleItem(item.label, url, path.startswith(url)))
-        if items:
-            sections.append((section.label, items))
-    return sections
+            entries.append((item.label, url))
+        if entries:
+            visible.append((section.label, entries))
+    # The entry whose address is the longest prefix of the page is the current one (so that
+    # /workorders/new/ marks 受理工单, not also 工单列表 at /workorders/).
+    matches = [url for _s, entries in visible for _l, url in entries if path.startswith(url)]
+    current = max(matches, key=len, default=None)
+    return [
+        (label, [VisibleItem(item_label, url, url == current) for item_label, url in entries])
+        for label, entries in visible
+    ]

@@ -84,3 +84,11 @@ def test_the_menu_shows_only_permitted_entries(agent: User, admin_user: User) ->
     admin_page = client_for(admin_user).get("/").content.decode()
     for entry in ("员工管理", "部门管理", "角色与权限", "系统参数", "审计日志"):
         assert entry in admin_page
+
+
+def test_only_the_most_specific_menu_entry_is_marked_current(agent: User) -> None:
+    from aqualine.navigation import menu_for
+
+    user = User.objects.get(pk=agent.pk)
+    items = [item for _label, entries in menu_for(user, "/workorders/new/") for item in entries]
+    assert [item.url for item in items if item.active] == ["/workorders/new/"]
