@@ -10,6 +10,14 @@ back into these classes, so both sides share one schema.
 | `call.started` | the switch accepted an INVITE and the call exists |
 | `call.answered` | the call was answered (by the switch or an agent) |
 | `call.ended` | the call is over (any cause) |
+| `agent.state_changed` | an agent's state (or not-ready reason) changed; the ACD's history row |
+| `queue.caller_joined` | a caller joined a queue and waits for an agent |
+| `queue.caller_offered` | a waiting caller is being offered to (rung at) one agent |
+| `queue.caller_position` | a waiting caller's position announced (on joining, then periodically) |
+| `queue.caller_left` | a caller left a queue: answered, abandoned (hung up) or overflowed |
+
+Times in the `agent.*` and `queue.*` events (`at`) are the ACD's own (`aqualine.telephony.acd`):
+the moment the change happened, which for a timer (wrap-up limit, ring timeout) is its deadline.
 """
 
 from __future__ import annotations
@@ -77,9 +85,74 @@ class CallEnded(Event):
     duration: float  # seconds from start to end
 
 
+@dataclass(frozen=True)
+class AgentStateChanged(Event):
+    type: ClassVar[str] = "agent.state_changed"
+    agent_id: str
+    extension: str
+    # "logged_out" | "not_ready" | "idle" | "ringing" | "talking" | "after_call_work"
+    old_state: str
+    new_state: str
+    old_reason: str  # the not-ready reason of the old state ("" unless not_ready)
+    reason: str  # the not-ready reason of the new state ("" unless not_ready)
+    transition: str  # the row of the ACD's transition table, e.g. "sign_on", "ring_timeout"
+    duration: float  # seconds spent in the old state
+    call_id: str = ""
+    queue: str = ""
+    by: str = ""  # the supervisor, for forced transitions
+
+
+@dataclass(frozen=True)
+class QueueCallerJoined(Event):
+    type: ClassVar[str] = "queue.caller_joined"
+    queue: str
+    call_id: str
+    caller: str
+    position: int
+
+
+@dataclass(frozen=True)
+class QueueCallerOffered(Event):
+    type: ClassVar[str] = "queue.caller_offered"
+    queue: str
+    call_id: str
+    agent_id: str
+    extension: str
+
+
+@dataclass(frozen=True)
+class QueueCallerPosition(Event):
+    type: ClassVar[str] = "queue.caller_position"
+    queue: str
+    call_id: str
+    position: int
+    expected_wait: float | None  # seconds; None when no member is signed on
+
+
+@dataclass(frozen=True)
+class QueueCallerLeft(Event):
+    type: ClassVar[str] = "queue.caller_left"
+    queue: str
+    call_id: str
+    reason: str  # "answered" | "abandoned" | "overflow"
+    waited: float  # seconds from joining to leaving
+    agent_id: str = ""  # who answered
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
-    for cls in (ExtensionRegistered, ExtensionUnregistered, CallStarted, CallAnswered, CallEnded)
+    for cls in (
+        ExtensionRegistered,
+        ExtensionUnregistered,
+        CallStarted,
+        CallAnswered,
+        CallEnded,
+        AgentStateChanged,
+        QueueCallerJoined,
+        QueueCallerOffered,
+        QueueCallerPosition,
+        QueueCallerLeft,
+    )
 }
 
 
