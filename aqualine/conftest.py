@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pytest
 from django.core.cache import cache
@@ -152,3 +157,140 @@ def new_page(browser: object) -> Iterator[object]:
     yield open_page
     for context in contexts:
         context.close()
+
+
+# --- the whole ASGI application on a live port (HTTP and WebSockets) ---------------------------
+
+T = TypeVar("T")
+
+
+class AsgiLiveServer:
+    """`aqualine.asgi.application` served by uvicorn (as `aqualine web` serves it) in a thread of
+    the test process, on a free loopback port. pytest-django's `live_server` speaks WSGI only,
+    so pages that keep a WebSocket open need this one. `stop()` and `start()` (same port) let a
+    test restart it."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        import uvicorn
+
+        from aqualine.asgi import application
+
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", self.port))
+        sock.listen(64)
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            application, lifespan="off", log_level="warning", timeout_graceful_shutdown=3
+        )
+        server = uvicorn.Server(config)
+        ready = threading.Event()
+
+        def serve() -> None:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            self.loop = loop
+            ready.set()
+            try:
+                loop.run_until_complete(server.serve(sockets=[sock]))
+            finally:
+                loop.close()
+
+        self._server = server
+        self._thread = threading.Thread(target=serve, name="asgi-live-server", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        wait_until(lambda: server.started, what="the ASGI live server to start")
+
+    def stop(self) -> None:
+        if self._server is None or self._thread is None:
+            return
+        self._server.should_exit = True
+        self._thread.join(15)
+        assert not self._thread.is_alive(), "the ASGI live server did not stop"
+        self._server = self._thread = None
+        self.loop = None
+        from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+        layer = get_channel_layer()
+        if isinstance(layer, InMemoryChannelLayer):  # its queues belonged to the stopped loop
+            layer.channels.clear()
+            layer.groups.clear()
+
+
+def wait_until(condition: Callable[[], object], *, what: str, timeout: float = 15.0) -> None:
+    """Wait for `condition()` to be true, failing after `timeout` seconds (no sleep-and-hope)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def run_in_thread(function: Callable[[], T]) -> T:
+    """Run `function` in a thread of its own and return its result. A browser test's own thread
+    runs Playwright's event loop, where the on-commit pushes (async_to_sync) refuse to run; a
+    service called through this helper pushes as it does in a web process."""
+    from django.db import connections
+
+    result: list[T] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(function())
+        except BaseException as error:  # re-raised in the test's thread
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(60)
+    if errors:
+        raise errors[0]
+    assert result, "the function did not finish within 60 s"
+    return result[0]
+
+
+@pytest.fixture
+def asgi_live_server(transactional_db: None) -> Iterator[AsgiLiveServer]:
+    """A live ASGI server for this test (use with django_db(transaction=True)).
+
+    With the in-memory channel layer, a push sent from another thread (a test's service call) is
+    handed to the server's event loop, where the layer's queues live; Redis needs no help."""
+    from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+    server = AsgiLiveServer()
+    server.start()
+    layer = get_channel_layer()
+    if isinstance(layer, InMemoryChannelLayer):
+        original = layer.group_send
+
+        async def group_send(group: str, message: dict[str, Any]) -> None:
+            loop = server.loop
+            if loop is None or loop.is_closed():
+                return  # the server is stopped: nobody listens
+            if asyncio.get_running_loop() is loop:
+                await original(group, message)
+            else:
+                future = asyncio.run_coroutine_threadsafe(original(group, message), loop)
+                await asyncio.wrap_future(future)
+
+        layer.group_send = group_send
+    try:
+        yield server
+    finally:
+        server.stop()
+        if isinstance(layer, InMemoryChannelLayer):
+            del layer.group_send

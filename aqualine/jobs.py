@@ -13,6 +13,7 @@ class Job:
 
 
 JOBS: tuple[Job, ...] = (
+    Job("deadline reminders", 60, ("remind_deadlines",)),
     Job("expired sessions", 3600, ("clearsessions",)),
     Job("old login-failure records", 24 * 3600, ("axes_reset_logs", "--age", "90")),
     Job("old sign-in audit events", 24 * 3600, ("prune_audit", "--days", "180")),

@@ -2,4 +2,10 @@
 
 from typing import Any
 
-websocket_urlpatterns: list[Any] = []
+from django.urls import path
+
+from aqualine.workorders.consumers import WorkOrderConsumer
+
+websocket_urlpatterns: list[Any] = [
+    path("ws/workorders/", WorkOrderConsumer.as_asgi()),
+]

@@ -75,6 +75,10 @@ INSTALLED_APPS = [
     "template_partials",
     "channels",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "aqualine.api",
 ]
 
 MIDDLEWARE = [
@@ -223,6 +227,45 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": envstr("AQUALINE_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+}
+
+# The JSON API (/api/v1/, aqualine/api): token authentication, JSON only, the same permissions
+# as the pages. Throttled per staff member (a request without a valid token is refused before
+# throttling; a token cannot be guessed: 256 random bits).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["aqualine.api.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["aqualine.api.permissions.HasRequiredPerm"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "aqualine.api.pagination.PageNumberPagination",
+    "DEFAULT_SCHEMA_CLASS": "aqualine.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "aqualine.api.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": envstr("AQUALINE_API_RATE_USER", "600/minute")},
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Aqualine API",
+    "DESCRIPTION": (
+        "Work orders and customer lookup of the Aqualine hotline. Authenticate with "
+        "`Authorization: Token <key>` (`aqualine api_token <agent ID>` issues a key). Errors: "
+        "400 `{field: [reasons]}`, 401, 403, 404, 409 (someone else changed the record: reload "
+        "it and apply the change again), 422 (Idempotency-Key reused), 429. Messages follow "
+        "Accept-Language (zh-hans by default, en)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "aqualine.workorders.models.WorkOrder.Status",
+        "TaskStatusEnum": "aqualine.workorders.models.DepartmentTask.Status",
+        "AccountStatusEnum": "aqualine.customers.models.Account.Status",
+        "MeterStatusEnum": "aqualine.customers.models.Meter.Status",
+    },
 }
 
 # Embedded web server address (aqualine run / aqualine web).

@@ -110,6 +110,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Lets IT staff open the low-level Django admin."),
     )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    voice_reminders = models.BooleanField(
+        _("voice reminders"),
+        default=True,
+        help_text=_("Speak a short reminder when a work order needs this person's attention."),
+    )
     version = models.PositiveIntegerField(default=1)
 
     objects: ClassVar[UserManager] = UserManager()

@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("password/", views.password_change, name="password_change"),
+    path("me/voice-reminders/", views.voice_reminders_view, name="voice_reminders"),
     path("system/staff/", views.staff_list_view, name="staff_list"),
     path("system/staff/new/", views.staff_create_view, name="staff_create"),
     path("system/staff/<int:pk>/", views.staff_edit_view, name="staff_edit"),

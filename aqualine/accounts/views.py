@@ -1,15 +1,18 @@
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
 
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm
-from django.contrib.auth.views import LoginView
-from django.core.exceptions import ValidationError
+from django.contrib.auth.views import LoginView, redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -37,6 +40,7 @@ from aqualine.core.auth import require_login, require_perm
 from aqualine.core.concurrency import ConflictError
 from aqualine.core.forms import add_service_error, clean_query, safe_int
 from aqualine.core.parameters import param
+from aqualine.workorders.permissions import WorkordersPerm
 
 
 class AqualineLoginView(LoginView):
@@ -58,6 +62,48 @@ def password_change(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Your password has been changed."))
         return redirect("core:home")
     return render(request, "accounts/password_change.html", {"form": form})
+
+
+# --- own settings ----------------------------------------------------------------------------
+
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+
+def _require_any_perm(*perms: str) -> Callable[[View], View]:
+    """Like `require_perm`, but one of `perms` is enough."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not any(request.user.has_perm(p) for p in perms):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapped.required_perms = perms  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+@require_POST
+@_require_any_perm(WorkordersPerm.VIEW_ALL_ORDERS, WorkordersPerm.VIEW_DEPARTMENT_ORDERS)
+def voice_reminders_view(request: HttpRequest) -> HttpResponse:
+    """Turn one's own spoken work-order reminders on (`enabled=1`) or off (`enabled=0`).
+
+    Only users who receive work-order events may: for anyone else there is nothing to hear.
+    Answers JSON to the page's script, else goes back to `next`."""
+    enabled = request.POST.get("enabled") == "1"
+    User.objects.filter(pk=cast(User, request.user).pk).update(voice_reminders=enabled)
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"voice_reminders": enabled})
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    return redirect(target)
 
 
 # --- staff -----------------------------------------------------------------------------------

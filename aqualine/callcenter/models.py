@@ -145,6 +145,14 @@ class CallRecord(models.Model):
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, blank=True)
     end_cause = models.CharField(_("end cause"), max_length=200, blank=True)
+    ivr_path = models.CharField(_("IVR path"), max_length=200, blank=True)
+    queue = models.CharField(_("queue"), max_length=40, blank=True)
+    agent_id = models.CharField(_("agent ID"), max_length=20, blank=True, db_index=True)
+    agent_extension = models.CharField(_("agent extension"), max_length=20, blank=True)
+    queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
+    agent_answered_at = models.DateTimeField(_("answered by the agent"), null=True, blank=True)
+    wait_seconds = models.FloatField(_("queue wait (seconds)"), null=True, blank=True)
+    talk_seconds = models.FloatField(_("talk time (seconds)"), null=True, blank=True)
     extra = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -153,6 +161,10 @@ class CallRecord(models.Model):
         ordering = ["-started_at"]
         default_permissions = ()
         permissions = [("view_call_records", _("View call records"))]
+        indexes = [
+            models.Index(fields=["agent_id", "started_at"], name="cc_call_agent_started"),
+            models.Index(fields=["outcome", "started_at"], name="cc_call_outcome_started"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M:%S} {self.caller} → {self.callee}"
@@ -162,3 +174,147 @@ class CallRecord(models.Model):
         if self.ended_at is None:
             return None
         return (self.ended_at - self.started_at).total_seconds()
+
+
+# --- part 2: queues, IVR flows, prompts, recordings, agent-state history ----------------------
+
+queue_name_validator = RegexValidator(
+    r"^[a-z][a-z0-9_-]{0,39}$",
+    _("A queue name has lowercase letters, digits, - or _ and starts with a letter."),
+)
+
+
+class Queue(models.Model):
+    """An ACD queue (队列): its members are agents (by user); the switch routes each caller to
+    the member that has been idle longest."""
+
+    class Overflow(models.TextChoices):
+        NONE = "", _("Keep waiting")
+        MESSAGE = "message", _("Play a message and hang up")
+        VOICEMAIL = "voicemail", _("Take a voice message")
+        TRANSFER = "transfer", _("Transfer to a number")
+
+    name = models.CharField(
+        _("queue name"), max_length=40, unique=True, validators=[queue_name_validator]
+    )
+    display_name = models.CharField(_("display name"), max_length=50)
+    members = models.ManyToManyField(
+        "accounts.User", verbose_name=_("members"), blank=True, related_name="queues"
+    )
+    wrap_up_seconds = models.PositiveIntegerField(
+        _("after-call work limit (seconds)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the system parameter."),
+    )
+    ring_seconds = models.PositiveIntegerField(
+        _("ring time (seconds)"), null=True, blank=True, help_text=_("Empty: the system parameter.")
+    )
+    max_wait_seconds = models.PositiveIntegerField(
+        _("longest wait (seconds)"), null=True, blank=True
+    )
+    overflow = models.CharField(
+        _("after the longest wait"), max_length=10, choices=Overflow.choices, blank=True
+    )
+    overflow_target = models.CharField(
+        _("overflow target"),
+        max_length=64,
+        blank=True,
+        help_text=_("The prompt name (message) or the number (transfer)."),
+    )
+    announce_seconds = models.PositiveIntegerField(
+        _("announce the position every (seconds)"), default=30, help_text=_("0: never.")
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("queue")
+        verbose_name_plural = _("queues")
+        ordering = ["name"]
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return self.display_name or self.name
+
+
+class IvrFlow(models.Model):
+    """The IVR flow (as data, schema in `aqualine.telephony.ivr.schema`) for a called number."""
+
+    number = models.CharField(_("called number"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    data = models.JSONField(_("flow"))
+    enabled = models.BooleanField(_("enabled"), default=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("IVR flow")
+        verbose_name_plural = _("IVR flows")
+        ordering = ["number"]
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class Recording(models.Model):
+    """A recording the switch wrote (a call, or a message a caller left in the IVR)."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", _("Call")
+        MESSAGE = "message", _("Voice message")
+
+    call = models.ForeignKey(
+        CallRecord,
+        verbose_name=_("call"),
+        on_delete=models.CASCADE,
+        related_name="recordings",
+        to_field="call_id",
+        db_column="call_id",
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.CALL)
+    path = models.CharField(_("file"), max_length=255, unique=True)
+    started_at = models.DateTimeField(_("started"), db_index=True)
+    duration_seconds = models.FloatField(_("duration (seconds)"), default=0)
+    size_bytes = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    complete = models.BooleanField(_("complete"), default=False)
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
+    deleted_by = models.CharField(_("deleted by"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("recording")
+        verbose_name_plural = _("recordings")
+        ordering = ["-started_at"]
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class AgentStateChange(models.Model):
+    """One change of an agent's state (the agent-state history), with how long the state it
+    left lasted: time in each state is the sum of `old_duration_seconds` by `old_state`."""
+
+    agent_id = models.CharField(_("agent ID"), max_length=20, db_index=True)
+    extension = models.CharField(_("extension"), max_length=20, blank=True)
+    old_state = models.CharField(_("previous state"), max_length=20, blank=True)
+    old_reason = models.CharField(_("previous reason"), max_length=20, blank=True)
+    old_duration_seconds = models.FloatField(_("time in previous state (seconds)"), default=0)
+    new_state = models.CharField(_("state"), max_length=20)
+    new_reason = models.CharField(_("reason"), max_length=20, blank=True)
+    transition = models.CharField(_("transition"), max_length=30, blank=True)
+    at = models.DateTimeField(_("time"), db_index=True)
+    call_id = models.CharField(_("call ID"), max_length=64, blank=True)
+    queue = models.CharField(_("queue"), max_length=40, blank=True)
+    by = models.CharField(_("by"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("agent state change")
+        verbose_name_plural = _("agent state changes")
+        ordering = ["at", "id"]
+        default_permissions = ()
+        indexes = [models.Index(fields=["agent_id", "at"], name="cc_agent_state_at")]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} {self.old_state}→{self.new_state}"

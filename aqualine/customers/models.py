@@ -18,6 +18,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 account_number_validator = RegexValidator(
     r"^[0-9A-Za-z-]{4,30}$",
@@ -78,7 +79,7 @@ class Account(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("In service")
         SUSPENDED = "suspended", _("Suspended")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("account status", "Closed")
 
     number = models.CharField(
         _("account number"),

@@ -65,6 +65,13 @@ class IntakeForm(forms.Form):
     urgency = forms.ChoiceField(
         label=_("Urgency"), choices=WorkOrder.Urgency.choices, initial=WorkOrder.Urgency.NORMAL
     )
+    answer = forms.CharField(
+        label=_("Answer given to the caller"),
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For a question answered during the call: save and close at intake."),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -91,6 +98,8 @@ class IntakeForm(forms.Form):
         data = super().clean() or {}
         if not data.get("form_token"):
             self.add_error(None, _("The form is incomplete; reload the page and try again."))
+        if self.data.get("close") and not (data.get("answer") or "").strip():
+            self.add_error("answer", _("Write the answer given to the caller to close at intake."))
         return data
 
 
@@ -133,3 +142,96 @@ class LookupForm(forms.Form):
         if not number:
             raise forms.ValidationError(_("Enter an order number."))
         return number
+
+
+# --- the order page's action forms -----------------------------------------------------------
+
+
+class VersionedForm(forms.Form):
+    """An action on a record the user saw at `version`: a stale one gets a conflict message."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class TaskTextForm(VersionedForm):
+    """One text of a department's section: site survey, result, or a reason (return, cancel)."""
+
+    text = forms.CharField(max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, label: str, required: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["text"].label = label
+        self.fields["text"].required = required
+
+
+class RedispatchForm(VersionedForm):
+    department = SafeModelChoiceField(
+        label=_("Re-dispatch to"),
+        queryset=Department.objects.filter(is_active=True).order_by("sort_order", "name"),
+    )
+    note = forms.CharField(label=_("Dispatch note"), max_length=1000, required=False)
+
+
+class FollowUpForm(VersionedForm):
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=WorkOrder.FollowUpOutcome.choices,
+        widget=forms.RadioSelect,
+    )
+    satisfaction = forms.TypedChoiceField(
+        label=_("Satisfaction"),
+        coerce=int,
+        choices=[
+            (5, _("5 · Very satisfied")),
+            (4, _("4 · Satisfied")),
+            (3, _("3 · Neutral")),
+            (2, _("2 · Dissatisfied")),
+            (1, _("1 · Very dissatisfied")),
+        ],
+    )
+    note = forms.CharField(
+        label=_("Follow-up note"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class RedoForm(VersionedForm):
+    departments = SafeModelMultipleChoiceField(
+        label=_("Redo by"),
+        queryset=Department.objects.filter(is_active=True).order_by("sort_order", "name"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one department.")},
+    )
+    note = forms.CharField(
+        label=_("Reason for redo"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class CloseForm(VersionedForm):
+    note = forms.CharField(
+        label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class CloseAtIntakeForm(VersionedForm):
+    answer = forms.CharField(
+        label=_("Answer given to the caller"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("A photo (JPEG, PNG, GIF, WebP) or a PDF, at most 10 MB."),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/gif,image/webp,application/pdf"}
+        ),
+    )
+    task = forms.IntegerField(widget=forms.HiddenInput, required=False)

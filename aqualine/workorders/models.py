@@ -255,6 +255,12 @@ class DepartmentTask(models.Model):
         related_name="replaces",
     )
     urge_count = models.PositiveIntegerField(_("urge count"), default=0)
+    # When the "due soon" and "overdue" reminders went out (each once per task); set by
+    # `aqualine remind_deadlines` with a conditional UPDATE, so two workers never both send one.
+    due_soon_reminded_at = models.DateTimeField(
+        _("due-soon reminder sent at"), null=True, blank=True
+    )
+    overdue_reminded_at = models.DateTimeField(_("overdue reminder sent at"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -265,6 +271,11 @@ class DepartmentTask(models.Model):
         indexes = [
             models.Index(fields=["department", "status"], name="wo_task_dept_status"),
             models.Index(fields=["status", "deadline"], name="wo_task_status_deadline"),
+            # The order lists' "has a task of department X" and "has an overdue task" tests,
+            # probed once per order, answered from the index alone (bench/workorders.py).
+            models.Index(
+                fields=["order", "department", "status", "deadline"], name="wo_task_order_dept"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -289,6 +300,8 @@ class OrderEvent(models.Model):
         REDO = "redo", _("Redo")
         URGED = "urged", _("Urged")
         NOTE = "note", _("Note")
+        DUE_SOON = "due_soon", _("Reminder: deadline approaching")
+        OVERDUE = "overdue", _("Reminder: overdue")
 
     order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="events")
     task = models.ForeignKey(

@@ -193,7 +193,7 @@ def next_order_number(now: datetime | None = None) -> str:
 
 def workorder_create(
     *,
-    actor: User,
+    actor: User | None,
     source: str,
     category: Category,
     description: str,
@@ -206,8 +206,15 @@ def workorder_create(
     urgency: str = WorkOrder.Urgency.NORMAL,
     call_id: str = "",
 ) -> WorkOrder:
-    """Intake (受理): a new order in pending dispatch. The deadline starts at dispatch."""
-    check_permission(actor, ORDER_TRANSITIONS["create"])
+    """Intake (受理): a new order in pending dispatch. The deadline starts at dispatch.
+
+    `actor` None is the IVR itself (a repair message left by a caller): allowed only for the
+    source IVR; the timeline shows the system as the actor."""
+    if actor is None:
+        if source != WorkOrder.Source.IVR:
+            raise PermissionDenied
+    else:
+        check_permission(actor, ORDER_TRANSITIONS["create"])
     description = _required(description, "description")
     if source not in WorkOrder.Source.values:
         raise ValidationError({"source": _("Choose one of the offered values.")})

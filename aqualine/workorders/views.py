@@ -9,12 +9,14 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +24,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from aqualine.core.auth import require_perm
@@ -31,12 +34,28 @@ from aqualine.core.parameters import param
 from aqualine.customers import selectors as customer_selectors
 from aqualine.customers.permissions import CustomersPerm
 from aqualine.workorders import selectors, services
-from aqualine.workorders.forms import DispatchForm, IntakeForm, LookupForm, OrderFilterForm
-from aqualine.workorders.models import OrderEvent, WorkOrder
+from aqualine.workorders.forms import (
+    AttachmentForm,
+    CloseAtIntakeForm,
+    CloseForm,
+    DispatchForm,
+    FollowUpForm,
+    IntakeForm,
+    LookupForm,
+    OrderFilterForm,
+    RedispatchForm,
+    RedoForm,
+    TaskTextForm,
+    VersionedForm,
+)
+from aqualine.workorders.models import Attachment, DepartmentTask, OrderEvent, WorkOrder
 from aqualine.workorders.permissions import WorkordersPerm as P
-from aqualine.workorders.transitions import available_order_transitions
+from aqualine.workorders.transitions import (
+    available_order_transitions,
+    available_task_transitions,
+)
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 VIEW_PERMS = (P.VIEW_ALL_ORDERS, P.VIEW_DEPARTMENT_ORDERS)
 # A submitted intake form's token is remembered this long (a replay within it is refused).
@@ -48,7 +67,7 @@ def require_any_perm(*perms: str) -> Callable[[View], View]:
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not any(request.user.has_perm(p) for p in perms):
@@ -178,6 +197,20 @@ def _intake_save(request: HttpRequest, form: IntakeForm) -> HttpResponse | None:
         cache.delete(key)
         raise
     cache.set(key, order.pk, TOKEN_TTL)
+    if request.POST.get("close"):
+        try:
+            services.workorder_close_at_intake(
+                actor=request.user,  # type: ignore[arg-type]
+                order=order,
+                answer=data["answer"],
+            )
+        except (ValidationError, ConflictError, PermissionDenied) as error:
+            messages.error(request, _service_error_message(error))
+        else:
+            messages.success(
+                request, _("Work order %(number)s closed at intake.") % {"number": order.number}
+            )
+            return redirect("workorders:detail", pk=order.pk)
     messages.success(request, _("Work order %(number)s saved.") % {"number": order.number})
     return redirect("workorders:detail", pk=order.pk)
 
@@ -208,18 +241,85 @@ def lookup(request: HttpRequest) -> HttpResponse:
     return redirect("workorders:list")
 
 
-# --- detail, dispatch, urge ------------------------------------------------------------------
+# --- detail ----------------------------------------------------------------------------------
+
+CONFLICT_TEXT = gettext_lazy(
+    "Someone else saved this after you opened the page. What they saved is shown now; "
+    "your input is kept in the form below. Check it and save again if it should replace theirs."
+)
+
+# A bound form waiting to be shown again with its errors: (task pk or None for the order, kind).
+FormKey = tuple[int | None, str]
+
+# The task actions of the joint processing form and the form each one posts.
+TASK_ACTION_FORMS = {
+    "accept": "accept",
+    "survey": "survey",
+    "result": "result",
+    "submit": "result",
+    "return": "return",
+    "cancel": "cancel",
+    "redispatch": "redispatch",
+}
+TASK_ACTION_TRANSITION = {
+    "accept": "accept",
+    "survey": "record_survey",
+    "result": "record_result",
+    "submit": "submit",
+    "return": "return",
+    "cancel": "cancel",
+    "redispatch": "redispatch",
+}
 
 
-def _task_rows(order: WorkOrder) -> list[dict[str, Any]]:
+def _task_form(kind: str, task: DepartmentTask, data: Any = None) -> forms.Form:
+    """The form of one action of `task`'s section; field names carry the task's prefix, so
+    every section's forms live side by side on the order page."""
+    prefix = f"t{task.pk}-{kind}"
+    initial: dict[str, Any] = {"version": task.version}
+    if kind == "accept":
+        return VersionedForm(data, initial=initial, prefix=prefix)
+    if kind == "redispatch":
+        initial["department"] = task.department_id
+        return RedispatchForm(data, initial=initial, prefix=prefix)
+    labels = {
+        "survey": (_("Site survey"), task.survey),
+        "result": (_("Result"), task.result),
+        "return": (_("Reason for return"), ""),
+        "cancel": (_("Reason for cancelling"), ""),
+    }
+    label, text = labels[kind]
+    initial["text"] = text
+    return TaskTextForm(data, initial=initial, prefix=prefix, label=str(label))
+
+
+def _task_rows(
+    request: HttpRequest, order: WorkOrder, bound: dict[FormKey, forms.Form]
+) -> list[dict[str, Any]]:
     rows = []
+    attachments: dict[int | None, list[Attachment]] = {}
+    for attachment in order.attachments.select_related("uploaded_by"):
+        attachments.setdefault(attachment.task_id, []).append(attachment)
     for task in selectors.workorder_tasks(order=order):
+        task.order = order  # one order object for the whole page
         left = selectors.task_time_left(task)
+        actions = set(available_task_transitions(request.user, task))
+        if task.replaced_by_id is not None or task.round != order.current_round:
+            actions -= {"redispatch", "cancel"}
+        forms_by_kind: dict[str, forms.Form] = {}
+        for action, transition in TASK_ACTION_TRANSITION.items():
+            kind = TASK_ACTION_FORMS[action]
+            if transition in actions and kind not in forms_by_kind:
+                forms_by_kind[kind] = bound.get((task.pk, kind)) or _task_form(kind, task)
         rows.append(
             {
                 "task": task,
                 "time_left": time_left_text(left),
                 "overdue": left is not None and left < timedelta(0),
+                "actions": actions,
+                "forms": forms_by_kind,
+                "can_attach": bool(actions & {"record_survey", "record_result"}),
+                "attachments": attachments.get(task.pk, []),
             }
         )
     return rows
@@ -239,19 +339,25 @@ def _event_details(event: OrderEvent) -> list[tuple[str, str]]:
         "name": _("File name"),
         "outcome": _("Outcome"),
         "satisfaction": _("Satisfaction"),
+        "survey": _("Site survey"),
+        "result": _("Result"),
     }
     values = {
         "source": dict(WorkOrder.Source.choices),
         "urgency": dict(WorkOrder.Urgency.choices),
         "outcome": dict(WorkOrder.FollowUpOutcome.choices),
     }
+    flags = {
+        "on_behalf": _("Recorded on behalf of the department"),
+        "at_intake": _("Closed at intake"),
+        "late": _("After the deadline"),
+    }
     details: list[tuple[str, str]] = []
     data = event.data if isinstance(event.data, dict) else {}
     for key, value in data.items():
-        if key == "on_behalf" and value:
-            details.append((_("Recorded on behalf of the department"), ""))
-        elif key == "at_intake" and value:
-            details.append((_("Closed at intake"), ""))
+        if key in flags:
+            if value:
+                details.append((str(flags[key]), ""))
         elif key == "deadline" and value:
             moment = parse_datetime(str(value))
             shown = date_format(timezone.localtime(moment), "Y-m-d H:i") if moment else value
@@ -261,20 +367,47 @@ def _event_details(event: OrderEvent) -> list[tuple[str, str]]:
     return details
 
 
-def _dispatch_initial(order: WorkOrder) -> dict[str, Any]:
-    default = services.category_default_department(order.category)
-    return {"version": order.version, "departments": [default.pk] if default else []}
+def _order_forms(
+    order: WorkOrder, transitions: list[str], bound: dict[FormKey, forms.Form]
+) -> dict[str, forms.Form]:
+    """The order-wide forms the user may use now (dispatch, follow-up, redo, close)."""
+    version = {"version": order.version}
+    made: dict[str, forms.Form] = {}
+
+    def offer(kind: str, factory: Callable[[], forms.Form]) -> None:
+        made[kind] = bound.get((None, kind)) or factory()
+
+    if "dispatch" in transitions:
+        default = services.category_default_department(order.category)
+        initial = {**version, "departments": [default.pk] if default else []}
+        offer("dispatch", lambda: DispatchForm(initial=initial))
+    if "close_at_intake" in transitions:
+        offer("close_at_intake", lambda: CloseAtIntakeForm(initial=version))
+    if {"follow_up_satisfied", "follow_up_unsatisfied"} & set(transitions):
+        offer("follow_up", lambda: FollowUpForm(initial=version))
+    if {"redo", "redo_closed"} & set(transitions):
+        departments = sorted(
+            {t.department_id for t in order.tasks.all() if t.round == order.current_round}
+        )
+        offer("redo", lambda: RedoForm(initial={**version, "departments": departments}))
+    if "close" in transitions:
+        round_tasks = [t for t in order.tasks.all() if t.round == order.current_round]
+        if round_tasks and all(t.status == DepartmentTask.Status.CANCELLED for t in round_tasks):
+            offer("close", lambda: CloseForm(initial=version))
+    return made
 
 
 def _render_detail(
-    request: HttpRequest, order: WorkOrder, dispatch_form: DispatchForm | None = None
+    request: HttpRequest,
+    order: WorkOrder,
+    bound: dict[FormKey, forms.Form] | None = None,
+    status: int = 200,
 ) -> HttpResponse:
+    bound = bound or {}
     transitions = available_order_transitions(request.user, order)
-    if "dispatch" in transitions and dispatch_form is None:
-        dispatch_form = DispatchForm(initial=_dispatch_initial(order))
-    deadline = selectors.workorder_deadline(order)
-    tasks = _task_rows(order)
+    tasks = _task_rows(request, order, bound)
     events = selectors.workorder_timeline(order=order).select_related("task__department")
+    order_attachments = [a for a in order.attachments.all() if a.task_id is None]
     return render(
         request,
         "workorders/detail.html",
@@ -282,11 +415,16 @@ def _render_detail(
             "order": order,
             "tasks": tasks,
             "events": [(e, _event_details(e)) for e in events],
-            "deadline": deadline,
+            "deadline": selectors.workorder_deadline(order),
             "overdue": any(r["overdue"] for r in tasks),
             "transitions": transitions,
-            "dispatch_form": dispatch_form if "dispatch" in transitions else None,
+            "order_forms": _order_forms(order, transitions, bound),
+            "order_attachments": order_attachments,
+            "can_attach": request.user.has_perm(P.CREATE_ORDERS)
+            or request.user.has_perm(P.DISPATCH_ORDERS),
+            "attachment_form": bound.get((None, "attachment")) or AttachmentForm(),
         },
+        status=status,
     )
 
 
@@ -295,39 +433,166 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_detail(request, _visible_order(request, pk))
 
 
-@require_POST
-@require_perm(P.DISPATCH_ORDERS)
-def dispatch(request: HttpRequest, pk: int) -> HttpResponse:
+@require_any_perm(*VIEW_PERMS)
+def print_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """B3: the order as an A4 form: every section, the timeline, signature lines."""
     order = _visible_order(request, pk)
-    form = DispatchForm(request.POST)
+    tasks = [
+        {"task": task, "attachments": list(task.attachments.all())}
+        for task in selectors.workorder_tasks(order=order)
+    ]
+    events = selectors.workorder_timeline(order=order).select_related("task__department")
+    return render(
+        request,
+        "workorders/print.html",
+        {
+            "order": order,
+            "tasks": tasks,
+            "events": [(e, _event_details(e)) for e in events],
+            "deadline": selectors.workorder_deadline(order),
+            "printed_at": timezone.now(),
+        },
+    )
+
+
+# --- order actions ---------------------------------------------------------------------------
+
+
+def _conflict_form(form: forms.Form, current_version: int) -> forms.Form:
+    """The user's form again, their input kept, now based on the current version: the page
+    shows what the other person saved; saving again replaces it knowingly."""
+    data = form.data.copy() if isinstance(form.data, QueryDict) else QueryDict(mutable=True)
+    data[form.add_prefix("version")] = str(current_version)
+    again = type(form)(data, **_form_kwargs(form))
+    again.is_valid()
+    again.add_error(None, str(CONFLICT_TEXT))
+    return again
+
+
+def _form_kwargs(form: forms.Form) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"prefix": form.prefix, "initial": form.initial}
+    if isinstance(form, TaskTextForm):
+        kwargs["label"] = str(form.fields["text"].label)
+    return kwargs
+
+
+def _order_action(
+    request: HttpRequest,
+    pk: int,
+    kind: str,
+    form_class: type[forms.Form],
+    run: Callable[[WorkOrder, dict[str, Any]], str],
+) -> HttpResponse:
+    """Validate `form_class`, call the service through `run` (which returns the success
+    message), and show the page again with the form's errors when something is wrong."""
+    order = _visible_order(request, pk)
+    form = form_class(request.POST)
+    status = 400
     if form.is_valid():
         try:
-            tasks = services.workorder_dispatch(
-                actor=request.user,  # type: ignore[arg-type]
-                order=order,
-                departments=list(form.cleaned_data["departments"]),
-                note=form.cleaned_data["note"],
-                version=form.cleaned_data["version"],
-            )
-        except (ValidationError, ConflictError) as error:
+            done = run(order, form.cleaned_data)
+        except ConflictError:
+            order.refresh_from_db()
+            form = _conflict_form(form, order.version)
+            status = 409
+        except ValidationError as error:
             add_service_error(form, error)
-        except PermissionDenied as error:
-            form.add_error(None, _service_error_message(error))
         else:
-            messages.success(
-                request,
-                _("Dispatched to %(departments)s.")
-                % {"departments": "、".join(t.department.name for t in tasks)},
-            )
+            messages.success(request, done)
             return redirect("workorders:detail", pk=order.pk)
     order.refresh_from_db()
-    if "dispatch" not in available_order_transitions(request.user, order):
-        # someone else acted meanwhile: the page will not show the form, so say why here
+    if kind not in _order_forms(order, available_order_transitions(request.user, order), {}):
+        # someone else acted meanwhile and the form is gone from the page: say why up top
         for errors in form.errors.values():
             for text in errors:
                 messages.error(request, str(text))
         return redirect("workorders:detail", pk=order.pk)
-    return _render_detail(request, order, form)
+    return _render_detail(request, order, {(None, kind): form}, status=status)
+
+
+@require_POST
+@require_perm(P.DISPATCH_ORDERS)
+def dispatch(request: HttpRequest, pk: int) -> HttpResponse:
+    def run(order: WorkOrder, data: dict[str, Any]) -> str:
+        tasks = services.workorder_dispatch(
+            actor=request.user,  # type: ignore[arg-type]
+            order=order,
+            departments=list(data["departments"]),
+            note=data["note"],
+            version=data["version"],
+        )
+        return _("Dispatched to %(departments)s.") % {
+            "departments": "、".join(t.department.name for t in tasks)
+        }
+
+    return _order_action(request, pk, "dispatch", DispatchForm, run)
+
+
+@require_POST
+@require_perm(P.CREATE_ORDERS)
+def close_at_intake(request: HttpRequest, pk: int) -> HttpResponse:
+    def run(order: WorkOrder, data: dict[str, Any]) -> str:
+        services.workorder_close_at_intake(
+            actor=request.user,  # type: ignore[arg-type]
+            order=order,
+            answer=data["answer"],
+            version=data["version"],
+        )
+        return _("Work order %(number)s closed at intake.") % {"number": order.number}
+
+    return _order_action(request, pk, "close_at_intake", CloseAtIntakeForm, run)
+
+
+@require_POST
+@require_perm(P.FOLLOW_UP_ORDERS)
+def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+    def run(order: WorkOrder, data: dict[str, Any]) -> str:
+        services.workorder_follow_up(
+            actor=request.user,  # type: ignore[arg-type]
+            order=order,
+            outcome=data["outcome"],
+            satisfaction=data["satisfaction"],
+            note=data["note"],
+            version=data["version"],
+        )
+        if order.status == WorkOrder.Status.CLOSED:
+            return _("Follow-up recorded; the work order is closed.")
+        return _("Follow-up recorded; the work order waits for redo.")
+
+    return _order_action(request, pk, "follow_up", FollowUpForm, run)
+
+
+@require_POST
+@require_any_perm(P.DISPATCH_ORDERS, P.REDO_CLOSED_ORDERS)
+def redo(request: HttpRequest, pk: int) -> HttpResponse:
+    def run(order: WorkOrder, data: dict[str, Any]) -> str:
+        tasks = services.workorder_redo(
+            actor=request.user,  # type: ignore[arg-type]
+            order=order,
+            departments=list(data["departments"]),
+            note=data["note"],
+            version=data["version"],
+        )
+        return _("Sent back for redo to %(departments)s.") % {
+            "departments": "、".join(t.department.name for t in tasks)
+        }
+
+    return _order_action(request, pk, "redo", RedoForm, run)
+
+
+@require_POST
+@require_perm(P.DISPATCH_ORDERS)
+def close(request: HttpRequest, pk: int) -> HttpResponse:
+    def run(order: WorkOrder, data: dict[str, Any]) -> str:
+        services.workorder_close(
+            actor=request.user,  # type: ignore[arg-type]
+            order=order,
+            note=data["note"],
+            version=data["version"],
+        )
+        return _("Work order %(number)s closed.") % {"number": order.number}
+
+    return _order_action(request, pk, "close", CloseForm, run)
 
 
 @require_POST
@@ -349,6 +614,142 @@ def urge(request: HttpRequest, pk: int) -> HttpResponse:
             % {"number": order.number, "count": order.urge_count},
         )
     return redirect(_safe_next(request, reverse("workorders:detail", args=[order.pk])))
+
+
+# --- the joint processing form: one department's section ---------------------------------------
+
+
+def _run_task_action(actor: Any, task: DepartmentTask, action: str, data: dict[str, Any]) -> str:
+    version = data["version"]
+    name = task.department.name
+    if action == "accept":
+        services.task_accept(actor=actor, task=task, version=version)
+        return _("%(department)s signed for the order.") % {"department": name}
+    if action == "survey":
+        services.task_record_survey(actor=actor, task=task, version=version, survey=data["text"])
+        return _("Site survey of %(department)s saved.") % {"department": name}
+    if action == "result":
+        services.task_record_result(actor=actor, task=task, version=version, result=data["text"])
+        return _("Result of %(department)s saved.") % {"department": name}
+    if action == "submit":
+        services.task_submit(actor=actor, task=task, version=version, result=data["text"])
+        return _("%(department)s submitted its result.") % {"department": name}
+    if action == "return":
+        services.task_return(actor=actor, task=task, version=version, reason=data["text"])
+        return _("Returned to the hotline centre.")
+    if action == "cancel":
+        services.task_cancel(actor=actor, task=task, version=version, reason=data["text"])
+        return _("The task of %(department)s is cancelled.") % {"department": name}
+    new = services.task_redispatch(
+        actor=actor, task=task, version=version, department=data["department"], note=data["note"]
+    )
+    return _("Re-dispatched to %(department)s.") % {"department": new.department.name}
+
+
+@require_POST
+@require_any_perm(P.HANDLE_TASKS, P.RECORD_FOR_DEPARTMENT, P.DISPATCH_ORDERS)
+def task_action(request: HttpRequest, pk: int) -> HttpResponse:
+    """One action on one department's section. Writing another department's section is
+    refused by the services (403), whatever the page showed."""
+    order = _visible_order(request, pk)
+    action = request.POST.get("action", "")
+    task_pk = safe_int(request.POST.get("task"))
+    task = (
+        DepartmentTask.objects.filter(order=order, pk=task_pk).select_related("department").first()
+        if task_pk
+        else None
+    )
+    if task is None or action not in TASK_ACTION_FORMS:
+        messages.error(request, _("This action is not possible in the current status."))
+        return redirect("workorders:detail", pk=order.pk)
+    task.order = order
+    kind = TASK_ACTION_FORMS[action]
+    form = _task_form(kind, task, request.POST)
+    if kind == "result" and action == "submit":
+        form.fields["text"].required = False
+    status = 400
+    if form.is_valid():
+        try:
+            done = _run_task_action(request.user, task, action, form.cleaned_data)
+        except ConflictError:
+            task.refresh_from_db()
+            form = _conflict_form(form, task.version)
+            status = 409
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, done)
+            return redirect(reverse("workorders:detail", args=[order.pk]) + f"#task-{task.pk}")
+    order.refresh_from_db()
+    task.refresh_from_db()
+    transition = TASK_ACTION_TRANSITION[action]
+    if transition not in available_task_transitions(request.user, task):
+        for errors in form.errors.values():
+            for text in errors:
+                messages.error(request, str(text))
+        return redirect(reverse("workorders:detail", args=[order.pk]) + f"#task-{task.pk}")
+    return _render_detail(request, order, {(task.pk, kind): form}, status=status)
+
+
+# --- attachments -----------------------------------------------------------------------------
+
+
+@require_POST
+@require_any_perm(P.CREATE_ORDERS, P.DISPATCH_ORDERS, P.HANDLE_TASKS, P.RECORD_FOR_DEPARTMENT)
+def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _visible_order(request, pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    task = None
+    anchor = ""
+    if form.is_valid():
+        task_pk = form.cleaned_data["task"]
+        if task_pk is not None:
+            task = DepartmentTask.objects.filter(order=order, pk=task_pk).first()
+            if task is None:
+                raise Http404
+            anchor = f"#task-{task.pk}"
+        try:
+            attachment = services.attachment_add(
+                actor=request.user,  # type: ignore[arg-type]
+                order=order,
+                file=form.cleaned_data["file"],
+                task=task,
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("%(name)s attached.") % {"name": attachment.name})
+            return redirect(reverse("workorders:detail", args=[order.pk]) + anchor)
+    for errors in form.errors.values():
+        for text in errors:
+            messages.error(request, str(text))
+    return redirect(reverse("workorders:detail", args=[order.pk]) + anchor)
+
+
+@require_GET
+@require_any_perm(*VIEW_PERMS)
+def attachment_file(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """An attachment, only for those who may see its order."""
+    attachment = Attachment.objects.filter(
+        pk=pk, order__in=selectors.workorders_visible_to(request.user)
+    ).first()
+    if attachment is None:
+        raise Http404
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as error:
+        raise Http404 from error
+    inline = attachment.content_type in services.ATTACHMENT_TYPES
+    response = FileResponse(
+        handle,
+        as_attachment=not inline or "download" in request.GET,
+        filename=attachment.name,
+        content_type=attachment.content_type if inline else "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 # --- list ------------------------------------------------------------------------------------

@@ -9,13 +9,22 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from aqualine.accounts.models import User
+from aqualine.api.testing import api_client_for
 from aqualine.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
 # Pages anyone may reach (login, health, language switch) or that need only a login.
 PUBLIC = {"accounts:login", "core:healthz", "set_language", "accounts:logout"}
-LOGIN_ONLY = {"core:home", "accounts:password_change"}
+LOGIN_ONLY = {"core:home", "accounts:password_change", "api:docs", "api:schema"}
+# The JSON API authenticates with a token and answers in JSON: 401 with the token challenge
+# instead of the login page, 403 for a token whose user lacks the permission. Its
+# documentation page is a page like the others.
+API_PAGES = {"api:docs"}
+
+
+def _is_api(name: str) -> bool:
+    return name.startswith("api:") and name not in API_PAGES
 
 
 def _patterns(
@@ -47,7 +56,11 @@ def test_every_view_declares_its_permission() -> None:
             assert callback.required_perms, f"{name} needs a permission, not only a login"
 
 
-@pytest.mark.parametrize(("name", "route"), [r for r in ALL if r[0] not in PUBLIC])
+PAGES = [r for r in ALL if not _is_api(r[0])]
+API = [r for r in ALL if _is_api(r[0])]
+
+
+@pytest.mark.parametrize(("name", "route"), [r for r in PAGES if r[0] not in PUBLIC])
 def test_anonymous_users_are_sent_to_the_login_page(name: str, route: str) -> None:
     for method in ("get", "post"):
         response = getattr(Client(), method)(_url(route))
@@ -56,7 +69,7 @@ def test_anonymous_users_are_sent_to_the_login_page(name: str, route: str) -> No
             assert response.headers["Location"].startswith("/login/")
 
 
-@pytest.mark.parametrize(("name", "route"), [r for r in ALL if r[0] not in PUBLIC | LOGIN_ONLY])
+@pytest.mark.parametrize(("name", "route"), [r for r in PAGES if r[0] not in PUBLIC | LOGIN_ONLY])
 def test_a_user_without_the_permission_gets_403(
     name: str, route: str, outsider: User, admin_user: User
 ) -> None:
@@ -68,6 +81,32 @@ def test_a_user_without_the_permission_gets_403(
         "无权访问" in client.get(_url(route)).content.decode()
         or client.get(_url(route)).status_code == 405
     )
+
+
+def test_the_api_has_endpoints_to_check() -> None:
+    assert len(API) >= 10
+
+
+@pytest.mark.parametrize(("name", "route"), API)
+def test_anonymous_api_requests_get_401_with_the_token_challenge(name: str, route: str) -> None:
+    for method in ("get", "post"):
+        response = getattr(Client(), method)(_url(route))
+        assert response.status_code == 401, (name, method, response.status_code)
+        assert response.headers["WWW-Authenticate"] == "Token"
+        assert response.headers["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize(("name", "route"), [r for r in API if r[0] not in LOGIN_ONLY])
+def test_an_api_token_without_the_permission_gets_403(
+    name: str, route: str, outsider: User, admin_user: User
+) -> None:
+    client = api_client_for(outsider)
+    for method in ("get", "post"):
+        response = getattr(client, method)(_url(route))
+        assert response.status_code == 403, (name, method, response.status_code)
+        assert response.json()["detail"]
+    # and a signed-in browser session is no substitute for the token
+    assert client_for(admin_user).get(_url(route)).status_code == 401
 
 
 def test_the_menu_shows_only_permitted_entries(agent: User, admin_user: User) -> None:

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
+from aqualine.telephony.acd.model import AgentStateChange, QueueConfig
 from aqualine.telephony.api.events import Event
 from aqualine.telephony.config import SwitchConfig
 from aqualine.telephony.events import EventBus
-from aqualine.telephony.ports import CallRecord, ExtensionInfo, TrunkInfo
+from aqualine.telephony.ivr.default_flow import default_flow_data
+from aqualine.telephony.ports import (
+    AgentInfo,
+    CallCentreSettings,
+    CallRecord,
+    ExtensionInfo,
+    RecordingInfo,
+    TrunkInfo,
+)
 from aqualine.telephony.switch import Switch
 
 HOTLINE = "96000"
@@ -22,6 +31,8 @@ EXTENSIONS = {
     "8003": ExtensionInfo("8003", "secret-8003", enabled=False),
 }
 DEMO_TRUNK = TrunkInfo("demo", hosts=("127.0.0.1",), numbers=(HOTLINE,))
+AGENTS = {a: AgentInfo(a, f"Agent {a}") for a in ("1001", "1002", "1003", "1004")}
+HOTLINE_QUEUE = QueueConfig("hotline", members=tuple(AGENTS))
 # Media ports for tests, away from the demo's default range.
 TEST_RTP_PORTS = (41000, 48999)
 
@@ -35,6 +46,10 @@ class MemoryDirectory:
         self.extensions = dict(EXTENSIONS if extensions is None else extensions)
         self.trunk_list = list(trunks)
         self.lookups = 0
+        self.agents = dict(AGENTS)
+        self.queue_list = [HOTLINE_QUEUE]
+        self.flows: dict[str, Mapping[str, Any]] = {}  # number -> flow; else the default flow
+        self.settings = CallCentreSettings()
 
     def extension(self, number: str) -> ExtensionInfo | None:
         self.lookups += 1
@@ -42,6 +57,18 @@ class MemoryDirectory:
 
     def trunks(self) -> Sequence[TrunkInfo]:
         return list(self.trunk_list)
+
+    def agent(self, agent_id: str) -> AgentInfo | None:
+        return self.agents.get(agent_id)
+
+    def queues(self) -> Sequence[QueueConfig]:
+        return list(self.queue_list)
+
+    def ivr_flow(self, number: str) -> Mapping[str, Any] | None:
+        return self.flows.get(number, default_flow_data() if number == HOTLINE else None)
+
+    def call_centre_settings(self) -> CallCentreSettings:
+        return self.settings
 
 
 class MemoryRecords:
@@ -53,6 +80,9 @@ class MemoryRecords:
         self.ended: list[CallRecord] = []
         self.open: dict[str, CallRecord] = {r.call_id: r for r in open_calls}
         self.closed_dangling: list[CallRecord] = []
+        self.agent_changes: list[AgentStateChange] = []
+        self.recordings: dict[str, RecordingInfo] = {}
+        self.dangling_agents_closed = 0
 
     def call_started(self, record: CallRecord) -> None:
         with self._lock:
@@ -73,6 +103,19 @@ class MemoryRecords:
             self.closed_dangling += closed
             self.open.clear()
             return len(closed)
+
+    def agent_state_changed(self, change: AgentStateChange) -> None:
+        with self._lock:
+            self.agent_changes.append(change)
+
+    def recording_saved(self, recording: RecordingInfo) -> None:
+        with self._lock:
+            self.recordings[recording.path] = dataclasses.replace(recording)
+
+    def close_dangling_agent_states(self, *, at: datetime) -> int:
+        with self._lock:
+            self.dangling_agents_closed += 1
+            return 0
 
     def ended_record(self, call_id: str) -> CallRecord | None:
         with self._lock:

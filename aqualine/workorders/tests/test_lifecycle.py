@@ -315,3 +315,21 @@ def test_section_buttons_follow_the_same_rules_as_the_services(
         "submit",
         "return",
     ]
+
+
+def test_the_ivr_creates_orders_without_a_person_but_nobody_else_does(leak: Category) -> None:
+    order = services.workorder_create(
+        actor=None,
+        source=WorkOrder.Source.IVR,
+        category=leak,
+        description="语音留言报修",
+        caller_number="13800138000",
+        call_id="c-1",
+    )
+    assert order.status == WorkOrder.Status.PENDING_DISPATCH and order.created_by is None
+    created = order.events.get()
+    assert created.actor is None and created.data["source"] == WorkOrder.Source.IVR
+    with pytest.raises(PermissionDenied):
+        services.workorder_create(
+            actor=None, source=WorkOrder.Source.PHONE, category=leak, description="冒充"
+        )

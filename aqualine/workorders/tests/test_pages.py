@@ -13,11 +13,11 @@ from django.utils.functional import Promise
 
 from aqualine.accounts.models import Department, User
 from aqualine.conftest import PASSWORD, client_for
-from aqualine.core.concurrency import ConflictError
 from aqualine.customers.models import Account, AccountPhone, Area, Bill, OutageNotice
 from aqualine.workorders.models import Category, DepartmentTask, WorkOrder
 from aqualine.workorders.tests.conftest import dispatched, new_order
 from aqualine.workorders.transitions import NOT_ALLOWED
+from aqualine.workorders.views import CONFLICT_TEXT
 
 pytestmark = pytest.mark.django_db
 
@@ -117,6 +117,21 @@ def test_saving_creates_the_order_and_a_replayed_post_does_not_create_a_second(
     again = client.post("/workorders/new/", data)
     assert again.status_code == 302 and again.headers["Location"] == f"/workorders/{order.pk}/"
     assert WorkOrder.objects.count() == 1
+
+
+def test_a_consultation_is_saved_and_closed_at_intake(agent: User, leak: Category) -> None:
+    client = client_for(agent)
+    token = form_token(client.get("/workorders/new/").content.decode())
+    no_answer = client.post("/workorders/new/", {**intake_post(leak, token), "close": "1"})
+    assert no_answer.status_code == 200 and not WorkOrder.objects.exists()
+    assert (
+        zh("Write the answer given to the caller to close at intake.") in no_answer.content.decode()
+    )
+    data = {**intake_post(leak, token), "close": "1", "answer": "已告知抢修时间"}
+    assert client.post("/workorders/new/", data).status_code == 302
+    order = WorkOrder.objects.get()
+    assert order.status == WorkOrder.Status.CLOSED
+    assert order.events.filter(type="closed", data__at_intake=True).exists()
 
 
 def test_a_fresh_form_gets_a_fresh_token(agent: User, leak: Category) -> None:
@@ -255,12 +270,12 @@ def test_dispatch_errors_are_messages_not_500s(
     order = new_order(agent, leak)
     client = client_for(agent)
     none_chosen = client.post(f"/workorders/{order.pk}/dispatch/", {"version": order.version})
-    assert none_chosen.status_code == 200 and "至少" in none_chosen.content.decode()
+    assert none_chosen.status_code == 400 and "至少" in none_chosen.content.decode()
     stale = client.post(
         f"/workorders/{order.pk}/dispatch/",
         {"version": order.version + 5, "departments": [repair.pk]},
     )
-    assert stale.status_code == 200 and zh(ConflictError.message) in stale.content.decode()
+    assert stale.status_code == 409 and zh(CONFLICT_TEXT) in stale.content.decode()
     client.post(
         f"/workorders/{order.pk}/dispatch/", {"version": order.version, "departments": [repair.pk]}
     )
@@ -389,7 +404,7 @@ def test_clicking_a_past_order_copies_it_into_the_form_on_a_phone(
     assert page.locator("#id_category").input_value() == str(leak.pk)
     assert page.locator("#id_urgency").input_value() == "urgent"
     assert page.locator("#id_address").input_value() == "西城区 2 号"
-    page.locator("#intake-form button[type=submit]").click()
+    page.locator("#intake-form button[type=submit]:not([name=close])").click()
     page.wait_for_url(re.compile(r".*/workorders/\d+/$"))
     created = WorkOrder.objects.exclude(pk=old.pk).get()
     assert created.description == "水表井漏水" and created.urgency == "urgent"
