@@ -39,6 +39,8 @@ def ensure_seeded_roles() -> None:
     import_module("aqualine.callcenter.migrations.0002_grant_roles").grant(apps, None)
     import_module("aqualine.customers.migrations.0003_grant_roles").grant(apps, None)
     import_module("aqualine.workorders.migrations.0003_grant_roles").grant(apps, None)
+    import_module("aqualine.knowledge.migrations.0002_grant_roles").grant(apps, None)
+    import_module("aqualine.notices.migrations.0002_grant_roles_and_types").grant(apps, None)
 
 
 def make_user(

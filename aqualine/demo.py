@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from aqualine.accounts.models import Department, Role, User
-from aqualine.callcenter.models import Extension, Trunk
+from aqualine.callcenter.models import Extension, IvrFlow, Queue, Trunk
 from aqualine.core.models import Parameter
 from aqualine.customers.demo import load_demo_customers
 
@@ -90,10 +90,30 @@ def load_demo() -> list[tuple[DemoUser, bool]]:
         for number, name in EXTENSIONS:
             Extension.objects.get_or_create(number=number, defaults={"display_name": name})
         Trunk.objects.get_or_create(name=DEMO_TRUNK["name"], defaults=DEMO_TRUNK)
+        _load_demo_call_centre()
         for key, value in PARAMETERS.items():
             Parameter.objects.get_or_create(key=key, defaults={"value": value})
         load_demo_customers()
+        from aqualine.knowledge.demo import load_demo_knowledge
+
+        admin = User.objects.filter(agent_id="admin").first()
+        if admin is not None:
+            load_demo_knowledge(admin)
     from aqualine.core.parameters import invalidate_cache
 
     invalidate_cache()
     return result
+
+
+def _load_demo_call_centre() -> None:
+    """The hotline queue with the four demo agents, and the IVR flow of 96000 (domain.md)."""
+    from aqualine.telephony.ivr.default_flow import default_flow_data
+
+    queue, created = Queue.objects.get_or_create(
+        name="hotline", defaults={"display_name": "热线队列", "announce_seconds": 30}
+    )
+    if created:
+        queue.members.set(User.objects.filter(agent_id__in=["1001", "1002", "1003", "1004"]))
+    IvrFlow.objects.get_or_create(
+        number="96000", defaults={"name": "热线主流程", "data": default_flow_data()}
+    )

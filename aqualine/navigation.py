@@ -12,6 +12,8 @@ from aqualine.accounts.permissions import AccountsPerm
 from aqualine.callcenter.permissions import CallcenterPerm
 from aqualine.core.permissions import CorePerm
 from aqualine.customers.permissions import CustomersPerm
+from aqualine.knowledge.permissions import KnowledgePerm
+from aqualine.notices.permissions import NoticesPerm
 from aqualine.workorders.permissions import WorkordersPerm
 
 
@@ -47,6 +49,27 @@ MENU: tuple[MenuSection, ...] = (
                 _("Water-outage notices"), "customers:outage_list", CustomersPerm.VIEW_CUSTOMERS
             ),
             MenuItem(_("Import customer data"), "customers:import", CustomersPerm.IMPORT_CUSTOMERS),
+        ),
+    ),
+    MenuSection(
+        _("Announcements"),
+        (
+            MenuItem(_("My announcements"), "notices:mine", NoticesPerm.VIEW_NOTICES),
+            MenuItem(
+                _("Published announcements"), "notices:published", NoticesPerm.PUBLISH_NOTICES
+            ),
+            MenuItem(_("Announcement types"), "notices:type_list", NoticesPerm.MANAGE_NOTICE_TYPES),
+        ),
+    ),
+    MenuSection(
+        _("Knowledge base"),
+        (
+            MenuItem(_("Knowledge base"), "knowledge:index", KnowledgePerm.VIEW_ARTICLES),
+            MenuItem(
+                _("Knowledge categories"),
+                "knowledge:category_list",
+                KnowledgePerm.MANAGE_CATEGORIES,
+            ),
         ),
     ),
     MenuSection(

@@ -4,8 +4,10 @@ from typing import Any
 
 from django.urls import path
 
+from aqualine.notices.consumers import NoticeConsumer
 from aqualine.workorders.consumers import WorkOrderConsumer
 
 websocket_urlpatterns: list[Any] = [
     path("ws/workorders/", WorkOrderConsumer.as_asgi()),
+    path("ws/notices/", NoticeConsumer.as_asgi()),
 ]

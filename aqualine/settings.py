@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "aqualine.callcenter",
     "aqualine.customers",
     "aqualine.workorders",
+    "aqualine.knowledge",
+    "aqualine.notices",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -217,6 +219,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(envstr("AQUALINE_MEDIA_DIR", str(VAR_DIR / "media")))
+# Call recordings written by the switch (served only through a permission-checked view) and
+# uploaded IVR prompts (they take precedence over the rendered TTS and the shipped ones).
+RECORDINGS_DIR = Path(envstr("AQUALINE_RECORDINGS_DIR", str(VAR_DIR / "recordings")))
+PROMPTS_DIR = Path(envstr("AQUALINE_PROMPTS_DIR", str(VAR_DIR / "prompts")))
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 

@@ -7,6 +7,8 @@ urlpatterns = [
     path("", include("aqualine.callcenter.urls")),
     path("", include("aqualine.customers.urls")),
     path("", include("aqualine.workorders.urls")),
+    path("", include("aqualine.knowledge.urls")),
+    path("", include("aqualine.notices.urls")),
     path("api/", include("aqualine.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),

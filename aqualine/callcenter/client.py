@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,6 +16,16 @@ from aqualine.telephony.api.events import Event, event_from_dict
 
 class SwitchUnavailable(Exception):
     """The switch did not answer (not running, wrong address or token)."""
+
+
+class SwitchRefused(Exception):
+    """The switch refused a command: `code` (e.g. "extension_not_registered") and a reason."""
+
+    def __init__(self, code: str, reason: str, status: int) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+        self.status = status
 
 
 class SwitchClient:
@@ -36,6 +47,46 @@ class SwitchClient:
             raise SwitchUnavailable(f"the switch answered {error.code}") from None
         except (OSError, ValueError) as error:
             raise SwitchUnavailable(str(error)) from None
+
+    def _post(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = json.dumps(body or {}).encode()
+        request = urllib.request.Request(  # noqa: S310 (the URL comes from settings)
+            self.base_url + path,
+            data=data,
+            method="POST",
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                return json.loads(response.read().decode())
+        except urllib.error.HTTPError as error:
+            try:
+                answer = json.loads(error.read().decode())
+            except (OSError, ValueError):
+                answer = {}
+            if error.code in (400, 404, 409) and "error" in answer:
+                raise SwitchRefused(answer["error"], answer.get("reason", ""), error.code) from None
+            raise SwitchUnavailable(f"the switch answered {error.code}") from None
+        except (OSError, ValueError) as error:
+            raise SwitchUnavailable(str(error)) from None
+
+    def agents(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._get("/agents")["agents"]
+        return result
+
+    def queues(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._get("/queues")["queues"]
+        return result
+
+    def agent_command(self, command: str, agent_id: str, **params: Any) -> dict[str, Any]:
+        """An agent's command (login, sign_on, not_ready, ...); SwitchRefused with the
+        switch's reason when it is refused."""
+        quoted = urllib.parse.quote(agent_id, safe="")
+        result: dict[str, Any] = self._post(f"/agents/{quoted}/{command}", params)
+        return result
+
+    def hang_up(self, call_id: str) -> None:
+        self._post(f"/calls/{urllib.parse.quote(call_id, safe='')}/hangup")
 
     def status(self) -> dict[str, Any]:
         result: dict[str, Any] = self._get("/status")

@@ -1,11 +1,12 @@
-"""One hotline call as the switch answers it in part 1: ring, answer, play the welcome prompt.
+"""One hotline call as the switch answers it: ring, answer, then hand it to the call centre.
 
-:class:`HotlineCall` is the UAS side of one INVITE dialog: it negotiates SDP, sends 180 and
-then 200 (retransmitted until the ACK), plays the prompt in a loop over an
-:class:`~aqualine.telephony.media.RtpLeg`, follows re-INVITEs (hold stops the prompt, resume
-starts it again) and ends on BYE, CANCEL, a missing ACK, a maximum duration or the switch
-stopping.  It writes its :class:`~aqualine.telephony.ports.CallRecord` and publishes
-``call.started`` / ``call.answered`` / ``call.ended`` through its :class:`CallHost`.
+:class:`HotlineCall` is the UAS side of one INVITE dialog: it negotiates SDP, opens the
+caller's leg on the media clock, sends 180 and then 200 (retransmitted until the ACK), follows
+re-INVITEs (a hold stops what we send, a resume sends again) and ends on BYE, CANCEL, a missing
+ACK, a maximum duration or the switch stopping. Once the ACK confirms the dialog, the host's
+call centre runs the call (:mod:`aqualine.telephony.session`: IVR, queue, agent, recording).
+It writes its :class:`~aqualine.telephony.ports.CallRecord` and publishes ``call.started`` /
+``call.answered`` / ``call.ended`` through its :class:`CallHost`.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from typing import Any, Protocol
 
 from aqualine.telephony.api.events import CallAnswered, CallEnded, CallStarted, Event
 from aqualine.telephony.config import SwitchConfig
-from aqualine.telephony.media import RtpLeg, codec_for
 from aqualine.telephony.media.g711 import Samples
+from aqualine.telephony.media.handles import Leg
+from aqualine.telephony.media.player import bind_rtp_ports
 from aqualine.telephony.ports import CallRecord
 from aqualine.telephony.sdp import (
     Answer,
@@ -85,6 +87,13 @@ class CallHost(Protocol):
 
     def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None: ...
 
+    @property
+    def clock(self) -> Any: ...
+
+    def call_confirmed(self, call: HotlineCall) -> None: ...
+
+    def call_ending(self, call: HotlineCall) -> str | None: ...
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -122,7 +131,12 @@ class HotlineCall:
             trunk=trunk,
             started_at=_now(),
         )
-        self.leg: RtpLeg | None = None
+        self.media_leg: Leg | None = None
+        self.local_port = 0
+        self._late_socks: tuple[Any, Any] | None = None  # bound for an offer we made
+        self._early_prompt = False
+        self._confirmed_once = False
+        self.media_stats: Any = None
         self.audio: NegotiatedAudio | None = None
         self.session_id = secrets.randbelow(2**31)
         self.session_version = secrets.randbelow(2**20)
@@ -164,9 +178,7 @@ class HotlineCall:
             "answered_at": record.answered_at.isoformat() if record.answered_at else None,
             "codec": audio.codec.name if audio else None,
             "held": bool(audio and not audio.direction.sends),
-            "rtp_port": self.leg.port if self.leg else None,
-            "packets_sent": self.leg.stats.packets_sent if self.leg else 0,
-            "packets_received": self.leg.stats.packets_received if self.leg else 0,
+            "rtp_port": self.local_port or None,
         }
 
     # --- answering ---------------------------------------------------------------------------
@@ -190,42 +202,49 @@ class HotlineCall:
             payload_type = probe.audio.codec.payload_type
             dtmf_payload_type = probe.audio.telephone_event_pt or 101
         try:
-            self.leg = await self._open_leg(codec, payload_type, dtmf_payload_type)
+            rtp, rtcp = bind_rtp_ports(config.rtp_host, port_range=config.rtp_ports, rtcp=True)
         except OSError as exc:
             log.error("no RTP port for call %s: %s", self.call_id, exc)
             return build_response(self.invite, 503, "No media port")
+        self.local_port = int(rtp.getsockname()[1])
         if offer:
+            self.media_leg = self.host.clock.add_leg(
+                codec=codec,
+                payload_type=payload_type,
+                dtmf_payload_type=dtmf_payload_type,
+                sock=rtp,
+                rtcp_sock=rtcp,
+                sending=False,
+            )
             answer = self._negotiate(offer, supported=("PCMU", "PCMA"))
             await self._apply_audio(answer.audio)
             self.local_sdp = answer.to_bytes()
         else:
+            self._late_socks = (rtp, rtcp)  # the leg opens when the ACK brings the answer
             self.awaiting_answer_in_ack = True
             self.local_sdp = build_offer(
                 local_ip=config.rtp_host,
-                local_port=self.leg.port,
+                local_port=self.local_port,
                 session_id=self.session_id,
                 session_version=self.session_version,
             )
         return None
 
-    async def _open_leg(
-        self, codec: str, payload_type: int, dtmf_payload_type: int, port: int = 0
-    ) -> RtpLeg:
-        config = self.host.config
-        return await RtpLeg.open(
-            config.rtp_host,
-            codec_for(codec),
-            port=port,
-            port_range=None if port else config.rtp_ports,
-            payload_type=payload_type,
-            dtmf_payload_type=dtmf_payload_type,
-        )
+    def discard_media(self) -> None:
+        """Release the media of a call that is refused before it starts."""
+        if self.media_leg is not None:
+            self.host.clock.remove_leg(self.media_leg)
+            self.media_leg = None
+        for sock in self._late_socks or ():
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.close()
+        self._late_socks = None
 
     def _negotiate(self, offer: bytes, *, supported: tuple[str, ...]) -> Answer:
-        assert self.leg is not None
         options: dict[str, Any] = {
             "local_ip": self.host.config.rtp_host,
-            "local_port": self.leg.port,
+            "local_port": self.local_port,
             "session_id": self.session_id,
             "supported": supported,
         }
@@ -237,30 +256,45 @@ class HotlineCall:
         return answer
 
     async def _apply_audio(self, audio: NegotiatedAudio) -> None:
-        """Point the leg at the remote (reopening it if the codec changed)."""
-        assert self.leg is not None
-        leg = self.leg
-        if leg.codec.name != audio.codec.name or leg.payload_type != audio.codec.payload_type:
-            port = leg.port
-            await leg.close()
-            self.leg = leg = await self._open_leg(
-                audio.codec.name, audio.codec.payload_type, audio.telephone_event_pt or 101, port
+        """Point the leg at the remote (opening it once the codec is known)."""
+        clock = self.host.clock
+        if self.media_leg is None:
+            if self._late_socks is None:
+                return
+            rtp, rtcp = self._late_socks
+            self._late_socks = None
+            self.media_leg = clock.add_leg(
+                codec=audio.codec.name,
+                payload_type=audio.codec.payload_type,
+                dtmf_payload_type=audio.telephone_event_pt,
+                sock=rtp,
+                rtcp_sock=rtcp,
+                sending=False,
             )
         self.audio = audio
         if not audio.remote_zero_address and audio.remote_port:
-            leg.set_remote(
-                audio.remote_address, audio.remote_port, rtcp_port=audio.remote_rtcp_port
+            clock.set_remote(
+                self.media_leg,
+                audio.remote_address,
+                audio.remote_port,
+                rtcp_port=audio.remote_rtcp_port,
             )
 
     def _update_playback(self) -> None:
-        leg, audio = self.leg, self.audio
-        if leg is None or leg.closed or self.state is CallState.ENDED:
+        """Send while the remote wants to receive (not on hold); hand a confirmed call to the
+        call centre once; play the welcome prompt as early media before the answer."""
+        leg, audio = self.media_leg, self.audio
+        if leg is None or self.state is CallState.ENDED:
             return
+        clock = self.host.clock
         sending = audio is not None and audio.direction.sends and not audio.remote_zero_address
-        if sending and not leg.playing:
-            leg.play(self.host.prompt(), loop=True)
-        elif not sending and leg.playing:
-            leg.stop_playback()
+        clock.set_sending(leg, sending)
+        if self.state is CallState.RINGING and sending and not self._early_prompt:
+            self._early_prompt = True
+            clock.play(leg, self.host.prompt(), loop=True)
+        if self.state is CallState.CONFIRMED and not self._confirmed_once:
+            self._confirmed_once = True
+            self.host.call_confirmed(self)
 
     def start(self) -> None:
         """Announce the call and run ringing and answering in the background."""
@@ -493,14 +527,24 @@ class HotlineCall:
         task = self._answer_task
         if task is not None and task is not asyncio.current_task() and not task.done():
             task.cancel()
+        override = None
+        try:
+            override = self.host.call_ending(self)
+        except Exception:
+            log.exception("call %s: the call centre failed to release it", self.call_id)
         self.record.ended_at = _now()
-        self.record.outcome = outcome
+        self.record.outcome = override or outcome
         self.record.end_cause = cause
-        if self.leg is not None:
-            stats = self.leg.stats
-            self.record.extra.update(
-                {"packets_sent": stats.packets_sent, "packets_received": stats.packets_received}
-            )
+        leg, self.media_leg = self.media_leg, None
+        if leg is not None:
+            # released by the clock at its next tick; the record does not wait for it
+            self.host.clock.remove_leg(leg)
+        if self._late_socks is not None:
+            for sock in self._late_socks:
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        sock.close()
+            self._late_socks = None
         self.host.write_record("ended", dataclasses.replace(self.record))
         started = self.record.started_at or self.record.ended_at
         self.host.publish(
@@ -513,10 +557,5 @@ class HotlineCall:
         )
         self.host.call_ended(self)
         log.info("call %s ended: %s (%s)", self.call_id, self.record.outcome, cause)
-        try:
-            if self.leg is not None:
-                with contextlib.suppress(Exception):
-                    await self.leg.close()
-        finally:
-            if not self._ended.done():
-                self._ended.set_result(None)
+        if not self._ended.done():
+            self._ended.set_result(None)

@@ -40,4 +40,8 @@ class SwitchConfig:
     early_media: bool = False
     ring_seconds: float = 0.5  # 180 Ringing before the hotline answers
     max_call_seconds: float = 0.0  # the switch hangs up after this long (0: never)
+    # Call centre (part 2): where recordings and rendered prompts go, uploaded prompt folders.
+    var_dir: str = ""  # "": the system's temporary directory
+    recordings_dir: str = ""  # "": <var_dir>/recordings
+    prompt_dirs: tuple[str, ...] = ()
     extra: dict[str, object] = field(default_factory=dict)

@@ -19,6 +19,10 @@ Request routing (``../shared/spec/domain.md``, "Demo telephony"):
 - BYE / re-INVITE / INFO in a dialog go to the call; outside any dialog → 481;
   CANCEL → 200 and 487 to its INVITE, or 481 when no INVITE matches.
 
+Outbound legs (:mod:`aqualine.telephony.legs`): :meth:`Switch.originate` rings a registered
+extension, :meth:`Switch.originate_uri` a SIP URI (a trunk); responses reach a leg through
+its client transactions, in-dialog requests and ACKs by Call-ID and our tag (the To tag).
+
 Ports (directory, records) are synchronous and run in threads; record writes go through one
 queue so that a call's "started" is always written before its "ended".
 """
@@ -29,18 +33,34 @@ import asyncio
 import dataclasses
 import logging
 import secrets
+import tempfile
 import time
 from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from aqualine.telephony.acd.states import AcdError
 from aqualine.telephony.api.events import Event
+from aqualine.telephony.api.server import CommandRefused
+from aqualine.telephony.audio_prompts import PromptLibrary
 from aqualine.telephony.calls import CallState, HotlineCall
+from aqualine.telephony.centre import CallCentre
 from aqualine.telephony.config import SwitchConfig
 from aqualine.telephony.digest import DigestAuthenticator, FailureLimiter
 from aqualine.telephony.events import EventBus
+from aqualine.telephony.ivr.ports import IvrPorts
+from aqualine.telephony.legs import (
+    Credentials,
+    LegCallbacks,
+    LegTarget,
+    LocalMedia,
+    OutboundLeg,
+)
 from aqualine.telephony.media import WELCOME, load_prompt
+from aqualine.telephony.media.clock import MediaClock
 from aqualine.telephony.media.g711 import Samples
+from aqualine.telephony.media.handles import MediaEvent
 from aqualine.telephony.ports import CallRecord, Directory, Records, TrunkInfo
 from aqualine.telephony.registrar import AuthOutcome, Registrar, SipAuth
 from aqualine.telephony.sip import (
@@ -75,9 +95,18 @@ class Switch:
     """The switch process's SIP engine; see the module docstring."""
 
     def __init__(
-        self, config: SwitchConfig, directory: Directory, records: Records, bus: EventBus
+        self,
+        config: SwitchConfig,
+        directory: Directory,
+        records: Records,
+        bus: EventBus,
+        *,
+        ivr_ports: IvrPorts | None = None,
     ) -> None:
         self.config = config
+        self.ivr_ports = ivr_ports
+        self.clock: MediaClock | None = None
+        self.centre: CallCentre | None = None
         self.directory = directory
         self.records = records
         self.bus = bus
@@ -105,6 +134,7 @@ class Switch:
         self._layer: TransactionLayer | None = None
         self._calls: dict[DialogKey, HotlineCall] = {}
         self._calls_by_invite: dict[int, HotlineCall] = {}
+        self._legs: dict[tuple[str, str], OutboundLeg] = {}  # (Call-ID, our tag) → live leg
         self._tasks: set[asyncio.Task[Any]] = set()
         self._record_queue: asyncio.Queue[tuple[str, CallRecord] | None] | None = None
         self._record_writer: asyncio.Task[None] | None = None
@@ -128,6 +158,13 @@ class Switch:
         if self.dangling_closed:
             log.warning("closed %d call records left open by the last run", self.dangling_closed)
         self._prompt = await asyncio.to_thread(load_prompt, self.config.welcome_prompt or WELCOME)
+        self.clock = MediaClock(
+            self.config.rtp_host,
+            port_range=self.config.rtp_ports,
+            loop=asyncio.get_running_loop(),
+            on_event=self._on_media_event,
+        )
+        self.clock.start()
         self._record_queue = asyncio.Queue()
         self._record_writer = asyncio.get_running_loop().create_task(self._write_records())
         transport = SipTransport(
@@ -145,6 +182,14 @@ class Switch:
         self._housekeeper = asyncio.get_running_loop().create_task(self._housekeeping())
         self._started_at = time.monotonic()
         self._started_wall = now
+        var = Path(self.config.var_dir) if self.config.var_dir else Path(tempfile.gettempdir())
+        self.centre = CallCentre(
+            self,
+            ivr_ports=self.ivr_ports,
+            recordings_dir=Path(self.config.recordings_dir or var / "recordings"),
+            prompts=PromptLibrary([Path(d) for d in self.config.prompt_dirs], var / "prompt-cache"),
+        )
+        await self.centre.start()
         log.info("switch started: SIP on %s:%d", self.config.sip_host, transport.port)
 
     async def stop(self) -> None:
@@ -159,6 +204,15 @@ class Switch:
                 *(call.hang_up("switch stopped", wait=STOP_BYE_WAIT) for call in calls),
                 return_exceptions=True,
             )
+        legs = list(self._legs.values())
+        if legs:
+            log.info("stopping: hanging up %d outbound legs", len(legs))
+            await asyncio.gather(
+                *(leg.hang_up("Switch stopped", wait=STOP_BYE_WAIT) for leg in legs),
+                return_exceptions=True,
+            )
+        if self.centre is not None:
+            await self.centre.stop()
         if self._housekeeper is not None:
             self._housekeeper.cancel()
         for task in list(self._tasks):
@@ -173,6 +227,8 @@ class Switch:
             self._layer.clear()
         await self._transport.stop()
         self._transport = None
+        if self.clock is not None:
+            await asyncio.to_thread(self.clock.stop)
         log.info("switch stopped")
 
     async def __aenter__(self) -> Switch:
@@ -222,6 +278,130 @@ class Switch:
 
     def calls(self) -> list[dict[str, Any]]:
         return [call.snapshot() for call in self._calls.values()]
+
+    # --- the call centre (IVR, ACD, media) -----------------------------------------------------
+
+    def agents(self) -> list[dict[str, Any]]:
+        return self.centre.agents() if self.centre is not None else []
+
+    def queues(self) -> list[dict[str, Any]]:
+        return self.centre.queues() if self.centre is not None else []
+
+    async def agent_command(
+        self, command: str, agent_id: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """An agent's or supervisor's command (control API); CommandRefused when refused."""
+        if self.centre is None:
+            raise CommandRefused("not_running", "the switch is not running", 503)
+        if command == "login":
+            agent = await asyncio.to_thread(self.directory.agent, agent_id)
+            if agent is None or not agent.enabled:
+                raise CommandRefused("unknown_agent", f"no active agent {agent_id}", 404)
+            agent_id = agent.agent_id
+            extension = str(params.get("extension") or "")
+            if not self.registrar.contacts(extension):
+                raise CommandRefused(
+                    "extension_not_registered", f"extension {extension} is not registered"
+                )
+        try:
+            return self.centre.command(command, agent_id, **params)
+        except AcdError as refused:
+            raise CommandRefused(refused.code, refused.message) from None
+        except TypeError as exc:
+            raise ValueError(f"bad parameters for {command}: {exc}") from None
+
+    async def hang_up_call(self, call_id: str) -> bool:
+        call = next((c for c in self._calls.values() if c.call_id == call_id), None)
+        if call is None:
+            return False
+        await call.hang_up("hung up by command")
+        return True
+
+    def call_confirmed(self, call: HotlineCall) -> None:
+        if self.centre is not None:
+            self.spawn(self.centre.call_confirmed(call))
+
+    def call_ending(self, call: HotlineCall) -> str | None:
+        return self.centre.call_ending(call) if self.centre is not None else None
+
+    def _on_media_event(self, event: MediaEvent) -> None:
+        if self.centre is not None:
+            try:
+                self.centre.on_media_event(event)
+            except Exception:
+                log.exception("handling the media event %s failed", event)
+
+    def legs(self) -> list[dict[str, Any]]:
+        """Snapshots of the live outbound legs."""
+        return [leg.snapshot() for leg in self._legs.values()]
+
+    # --- outbound legs ------------------------------------------------------------------------
+
+    async def originate(
+        self,
+        extension: str,
+        *,
+        media: LocalMedia,
+        caller: str = "",
+        caller_name: str | None = None,
+        ring_timeout: float | None = None,
+        callbacks: LegCallbacks | None = None,
+    ) -> OutboundLeg:
+        """Ring ``extension`` at its latest registered contact; the leg is started.
+
+        An extension with no live registration gets a leg that has already failed (480 "Not
+        registered", kind unreachable) without a packet sent.
+        """
+        bindings = self.registrar.contacts(extension)
+        target = None
+        if bindings:
+            latest = max(bindings, key=lambda binding: binding.registered_at)
+            target = LegTarget.registered(latest, domain=self._public_host())
+        leg = OutboundLeg(
+            self,
+            target,
+            media,
+            caller=caller,
+            caller_name=caller_name,
+            callee=extension,
+            ring_timeout=ring_timeout,
+            callbacks=callbacks,
+        )
+        await leg.start()
+        return leg
+
+    async def originate_uri(
+        self,
+        uri: str,
+        *,
+        media: LocalMedia,
+        caller: str = "",
+        caller_name: str | None = None,
+        credentials: Credentials | None = None,
+        transport: str | None = None,
+        ring_timeout: float | None = None,
+        callbacks: LegCallbacks | None = None,
+    ) -> OutboundLeg:
+        """Call a SIP URI (a number at a trunk), answering its challenge with ``credentials``."""
+        leg = OutboundLeg(
+            self,
+            LegTarget.for_uri(uri, transport=transport),
+            media,
+            caller=caller,
+            caller_name=caller_name,
+            credentials=credentials,
+            ring_timeout=ring_timeout,
+            callbacks=callbacks,
+        )
+        await leg.start()
+        return leg
+
+    def leg_started(self, leg: OutboundLeg) -> None:
+        self._legs[leg.local_key] = leg
+
+    def leg_ended(self, leg: OutboundLeg) -> None:
+        if self._legs.get(leg.local_key) is leg:
+            del self._legs[leg.local_key]
 
     # --- CallHost ----------------------------------------------------------------------------
 
@@ -348,15 +528,25 @@ class Switch:
         key = dialog_key(request.call_id, request.to_addr.tag or "", request.from_addr.tag)
         return self._calls.get(key)
 
+    def _find_leg(self, request: Request) -> OutboundLeg | None:
+        return self._legs.get((request.call_id, request.to_addr.tag or ""))
+
     def _on_ack(self, ack: Request, source: Source) -> None:
         try:
             call = self._find_call(ack)
+            leg = self._find_leg(ack) if call is None else None
         except SipParseError:
             return
         if call is not None:
             call.on_ack(ack)
+        elif leg is not None:
+            leg.on_ack(ack)
 
     def _in_dialog(self, request: Request, transaction: ServerTransaction) -> None:
+        leg = self._find_leg(request)
+        if leg is not None:
+            leg.on_request(request, transaction)
+            return
         call = self._find_call(request)
         if call is None or call.state is CallState.ENDED:
             transaction.respond(build_response(request, 481))
@@ -439,8 +629,7 @@ class Switch:
         )
         refusal = await call.prepare(invite.body)
         if refusal is not None or transaction.cancelled:
-            if call.leg is not None:
-                await call.leg.close()
+            call.discard_media()
             if refusal is not None:
                 transaction.respond(refusal)
             return

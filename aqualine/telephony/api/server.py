@@ -8,6 +8,16 @@ Every request carries `Authorization: Bearer <token>`; the API listens on loopba
 | `GET /registrations` | every current contact of every extension |
 | `GET /calls` | the calls in progress |
 | `GET /events` (WebSocket) | one JSON text message per event (`aqualine.telephony.api.events`) |
+| `GET /agents` | every logged-in agent: state, reason, time in state, call, today's counts |
+| `GET /queues` | every queue: members, staffed/idle, waiting callers, longest wait |
+| `POST /agents/{agent_id}/{command}` | an agent's command (below): the agent afterwards |
+| `POST /calls/{call_id}/hangup` | hang up a call in progress (404 when there is none) |
+
+Agent commands: `login` (`{"extension": "8001"}`: refused unless the extension is registered),
+`logout`, `sign_on`, `sign_off`, `not_ready` (`{"reason": "休息"}`), `ready`, `finish_wrap_up`,
+and the supervisor's `force_sign_off` / `force_ready` / `force_logout` (`{"by": "1001"}`). A
+refused command answers 409 `{"error": code, "reason": text}` (codes of
+`aqualine.telephony.acd.states.Refusal`, or `unknown_agent` 404, `extension_not_registered`).
 """
 
 from __future__ import annotations
@@ -33,6 +43,26 @@ class SwitchControl(Protocol):
     def registrations(self) -> list[dict[str, Any]]: ...
 
     def calls(self) -> list[dict[str, Any]]: ...
+
+    def agents(self) -> list[dict[str, Any]]: ...
+
+    def queues(self) -> list[dict[str, Any]]: ...
+
+    async def agent_command(
+        self, command: str, agent_id: str, params: dict[str, Any]
+    ) -> dict[str, Any]: ...
+
+    async def hang_up_call(self, call_id: str) -> bool: ...
+
+
+class CommandRefused(Exception):
+    """A command the switch refuses: `code` (machine-readable) and the reason."""
+
+    def __init__(self, code: str, reason: str, status: int = 409) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+        self.status = status
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -63,6 +93,37 @@ def build_app(switch: SwitchControl, bus: EventBus, *, token: str) -> web.Applic
     async def calls(request: web.Request) -> web.Response:
         return _json({"calls": switch.calls()})
 
+    async def agents(request: web.Request) -> web.Response:
+        return _json({"agents": switch.agents()})
+
+    async def queues(request: web.Request) -> web.Response:
+        return _json({"queues": switch.queues()})
+
+    async def agent_command(request: web.Request) -> web.Response:
+        params: dict[str, Any] = {}
+        if request.can_read_body:
+            try:
+                body = await request.json()
+            except (ValueError, UnicodeDecodeError):
+                return _json({"error": "bad_request", "reason": "the body is not JSON"}, 400)
+            if not isinstance(body, dict):
+                return _json({"error": "bad_request", "reason": "the body must be an object"}, 400)
+            params = {str(k): v for k, v in body.items()}
+        agent_id = request.match_info["agent_id"][:20]
+        command = request.match_info["command"]
+        try:
+            view = await switch.agent_command(command, agent_id, params)
+        except CommandRefused as refused:
+            return _json({"error": refused.code, "reason": refused.reason}, refused.status)
+        except ValueError as exc:
+            return _json({"error": "bad_request", "reason": str(exc)}, 400)
+        return _json(view)
+
+    async def hang_up_call(request: web.Request) -> web.Response:
+        if await switch.hang_up_call(request.match_info["call_id"][:64]):
+            return _json({"ok": True})
+        return _json({"error": "not_found", "reason": "no such call in progress"}, 404)
+
     async def events(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(heartbeat=20)
         await ws.prepare(request)
@@ -87,6 +148,10 @@ def build_app(switch: SwitchControl, bus: EventBus, *, token: str) -> web.Applic
     app.router.add_get("/registrations", registrations)
     app.router.add_get("/calls", calls)
     app.router.add_get("/events", events)
+    app.router.add_get("/agents", agents)
+    app.router.add_get("/queues", queues)
+    app.router.add_post("/agents/{agent_id}/{command}", agent_command)
+    app.router.add_post("/calls/{call_id}/hangup", hang_up_call)
     return app
 
 

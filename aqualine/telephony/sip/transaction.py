@@ -411,6 +411,7 @@ class ClientTransaction:
             if status < 200:
                 self.state = State.PROCEEDING
                 self._retransmit.cancel()
+                self._timeout.cancel()  # Timer B runs only while Calling (§17.1.1.2)
                 self._pass_up(response)
             elif status < 300:
                 self.state = State.ACCEPTED

@@ -166,3 +166,33 @@ def describe(samples: npt.ArrayLike, rate: int = 8000) -> dict[str, Any]:
         "rms_dbfs": round(rms_dbfs(values), 1),
         "dominant_hz": round(dominant_frequency(values, rate), 1),
     }
+
+
+def frames_containing_tone(
+    samples: npt.ArrayLike,
+    freq: float,
+    rate: int = 8000,
+    frame: float = 0.1,
+    within_db: float = 12.0,
+    min_rms_dbfs: float = -40.0,
+) -> float:
+    """Fraction (0..1) of whole frames in which ``freq`` is present among others: its spectral
+    magnitude is within ``within_db`` of the frame's strongest peak (for a mix of voices, where
+    :func:`frames_with_tone` only sees the loudest)."""
+    frames = _frames(_floats(samples), round(frame * rate))
+    if frames.shape[0] == 0:
+        return 0.0
+    with np.errstate(divide="ignore"):
+        levels = 20 * np.log10(np.sqrt(np.mean(frames * frames, axis=1)) / FULL_SCALE)
+    size = frames.shape[1]
+    centred = frames - frames.mean(axis=1, keepdims=True)
+    spectrum = np.abs(np.fft.rfft(centred * np.hanning(size), axis=1))
+    spectrum[:, 0] = 0.0
+    bin_hz = rate / size
+    centre = round(freq / bin_hz)
+    band = spectrum[:, max(1, centre - 1) : centre + 2].max(axis=1)
+    strongest = spectrum.max(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = 20 * np.log10(band / strongest)
+    hits = (np.nan_to_num(relative, nan=-200.0) >= -within_db) & (levels >= min_rms_dbfs)
+    return float(np.mean(hits))

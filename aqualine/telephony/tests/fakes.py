@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from aqualine.telephony.api.events import Event
 from aqualine.telephony.config import SwitchConfig
 from aqualine.telephony.events import EventBus
 from aqualine.telephony.ivr.default_flow import default_flow_data
+from aqualine.telephony.ivr.fakes import MemoryIvrPorts
 from aqualine.telephony.ports import (
     AgentInfo,
     CallCentreSettings,
@@ -150,6 +152,7 @@ def make_config(**overrides: Any) -> SwitchConfig:
         "timer_t4": 0.5,
         "ring_seconds": 0.0,
         "auth_algorithms": ("SHA-256", "MD5"),
+        "var_dir": os.environ.get("AQUALINE_VAR_DIR", ""),
     }
     values.update(overrides)
     return SwitchConfig(**values)
@@ -177,11 +180,18 @@ async def running_switch(
     *,
     directory: MemoryDirectory | None = None,
     records: MemoryRecords | None = None,
+    ivr_ports: Any = None,
 ) -> AsyncIterator[RunningSwitch]:
     directory = directory or MemoryDirectory()
     records = records or MemoryRecords()
     bus = RecordingBus()
-    switch = Switch(config or make_config(), directory, records, bus)
+    switch = Switch(
+        config or make_config(),
+        directory,
+        records,
+        bus,
+        ivr_ports=ivr_ports if ivr_ports is not None else MemoryIvrPorts(),
+    )
     await switch.start()
     try:
         yield RunningSwitch(switch, directory, records, bus)

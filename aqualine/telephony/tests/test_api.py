@@ -13,7 +13,7 @@ from aqualine.telephony.api.events import (
     ExtensionRegistered,
     event_from_dict,
 )
-from aqualine.telephony.api.server import ApiServer
+from aqualine.telephony.api.server import ApiServer, CommandRefused
 from aqualine.telephony.events import EventBus
 
 TOKEN = "test-token-123"
@@ -28,6 +28,20 @@ class FakeSwitch:
 
     def calls(self) -> list[dict[str, Any]]:
         return []
+
+    def agents(self) -> list[dict[str, Any]]:
+        return []
+
+    def queues(self) -> list[dict[str, Any]]:
+        return []
+
+    async def agent_command(
+        self, command: str, agent_id: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        raise CommandRefused("not_running", "a fake switch")
+
+    async def hang_up_call(self, call_id: str) -> bool:
+        return False
 
 
 async def _with_server(check: Any) -> None:
@@ -124,3 +138,58 @@ def test_event_schema_rejects_unknown_types_and_fields() -> None:
         event_from_dict({"type": "call.answered", "call_id": "x", "colour": "red"})
     event = CallStarted(call_id="c", direction="inbound", caller="1", callee="2")
     assert event.to_dict()["type"] == "call.started"
+
+
+def test_agents_log_in_sign_on_and_are_refused_with_reasons_over_http() -> None:
+    """The agent commands through the real API of a running switch (ACD behind it)."""
+    from aqualine.telephony.testing.wait import run
+    from aqualine.telephony.tests.fakes import make_config, running_switch
+    from aqualine.telephony.tests.uac import SipClient
+
+    async def scenario() -> None:
+        async with running_switch(make_config()) as running:
+            server = ApiServer(running.switch, running.bus, host="127.0.0.1", port=0, token=TOKEN)
+            await server.start()
+            base = f"http://127.0.0.1:{server.port}"
+            headers = {"Authorization": f"Bearer {TOKEN}"}
+            try:
+                async with aiohttp.ClientSession(headers=headers) as http:
+
+                    async def post(path: str, body: Any = None) -> tuple[int, Any]:
+                        async with http.post(base + path, json=body) as response:
+                            return response.status, await response.json()
+
+                    status, body = await post("/agents/1001/login", {"extension": "8001"})
+                    assert (status, body["error"]) == (409, "extension_not_registered")
+                    status, body = await post("/agents/9999/login", {"extension": "8001"})
+                    assert (status, body["error"]) == (404, "unknown_agent")
+                    async with SipClient(running.address) as phone:
+                        assert (await phone.register("8001", "secret-8001")).status == 200
+                        status, body = await post("/agents/1001/login", {"extension": "8001"})
+                        assert status == 200 and body["state"] == "not_ready"
+                        status, body = await post("/agents/1002/login", {"extension": "8001"})
+                        assert (status, body["error"]) == (409, "extension_in_use")
+                        status, body = await post("/agents/1001/sign_on")
+                        assert status == 200 and body["state"] == "idle"
+                        status, body = await post("/agents/1001/not_ready", {"reason": "打游戏"})
+                        assert (status, body["error"]) == (409, "unknown_reason")
+                        status, body = await post("/agents/1001/not_ready", {"reason": "休息"})
+                        assert status == 200 and body["reason"] == "休息"
+                        status, body = await post("/agents/1001/dance")
+                        assert status == 400
+                        async with http.get(base + "/agents") as response:
+                            agents = (await response.json())["agents"]
+                        assert [(a["agent_id"], a["state"]) for a in agents] == [
+                            ("1001", "not_ready")
+                        ]
+                        async with http.get(base + "/queues") as response:
+                            queues = (await response.json())["queues"]
+                        assert queues[0]["name"] == "hotline" and queues[0]["callers"] == []
+                        status, _ = await post("/calls/nope/hangup")
+                        assert status == 404
+                changes = running.records.agent_changes
+                assert [c.new_state.value for c in changes] == ["not_ready", "idle", "not_ready"]
+            finally:
+                await server.stop()
+
+    run(scenario())

@@ -225,7 +225,7 @@ def test_a_sipp_call_from_the_trunk_is_answered_and_its_rtp_carries_the_prompt(
             assert np.mean(frame_levels(audio) > -45) > 0.6
             assert await wait_until(lambda: len(running.records.ended) == 1)
             record = running.records.ended[0]
-            assert (record.outcome, record.end_cause) == ("answered", "caller hung up")
+            assert (record.outcome, record.end_cause) == ("ivr_only", "caller hung up")
             assert "180 Ringing" in result.messages
 
     run(go(), timeout=90)
@@ -266,7 +266,7 @@ def test_sipp_answers_the_bye_of_a_switch_that_hangs_up(tmp_path: Path) -> None:
 
     assert_passed(result)
     record = running.records.ended[0]
-    assert (record.outcome, record.end_cause) == ("answered", "switch hung up")
+    assert (record.outcome, record.end_cause) == ("ivr_only", "switch hung up")
 
 
 def test_the_switch_retransmits_a_200_that_sipp_did_not_acknowledge(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ def _answer_port(response: Response) -> int:
     return sdp.media[0].port
 
 
-def test_a_caller_from_the_trunk_hears_the_welcome_prompt_until_it_hangs_up() -> None:
+def test_a_caller_from_the_trunk_hears_the_ivr_welcome_until_it_hangs_up() -> None:
     async def scenario() -> None:
         async with (
             running_switch() as running,
@@ -57,7 +57,7 @@ def test_a_caller_from_the_trunk_hears_the_welcome_prompt_until_it_hangs_up() ->
             assert bye.status == 200
             assert await wait_until(lambda: len(running.records.ended) == 1)
             record = running.records.ended[0]
-            assert record.outcome == "answered"
+            assert record.outcome == "ivr_only"  # it never left the IVR
             assert record.started_at and record.answered_at and record.ended_at
             assert record.end_cause == "caller hung up"
             assert record.direction == "inbound" and record.trunk == "demo"

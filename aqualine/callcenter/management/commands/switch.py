@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from aqualine.callcenter.ports import OrmDirectory, OrmRecords
+from aqualine.callcenter.ports import OrmDirectory, OrmIvrPorts, OrmRecords
 from aqualine.telephony.api.server import ApiServer
 from aqualine.telephony.config import SwitchConfig
 from aqualine.telephony.events import EventBus
@@ -35,6 +35,9 @@ def switch_config(**overrides: Any) -> SwitchConfig:
         "api_host": settings.SWITCH_API_HOST,
         "api_port": settings.SWITCH_API_PORT,
         "api_token": settings.SWITCH_TOKEN,
+        "var_dir": str(settings.VAR_DIR),
+        "recordings_dir": str(settings.RECORDINGS_DIR),
+        "prompt_dirs": (str(settings.PROMPTS_DIR),),
     }
     values.update(overrides)
     return SwitchConfig(**values)
@@ -64,7 +67,7 @@ async def serve(config: SwitchConfig) -> None:
     from aqualine.telephony.switch import Switch
 
     bus = EventBus()
-    switch = Switch(config, OrmDirectory(), OrmRecords(), bus)
+    switch = Switch(config, OrmDirectory(), OrmRecords(), bus, ivr_ports=OrmIvrPorts())
     await switch.start()
     api = ApiServer(switch, bus, host=config.api_host, port=config.api_port, token=config.api_token)
     await api.start()
