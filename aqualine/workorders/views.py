@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -30,6 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 from aqualine.core.auth import require_perm
 from aqualine.core.concurrency import ConflictError
 from aqualine.core.forms import add_service_error, safe_int
+from aqualine.core.pagination import CappedPaginator
 from aqualine.core.parameters import param
 from aqualine.customers import selectors as customer_selectors
 from aqualine.customers.permissions import CustomersPerm
@@ -767,7 +767,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
             "overdue": True if data["overdue"] else None,
         }
     orders = selectors.workorder_list(user=request.user, **filters).prefetch_related("tasks")
-    page = Paginator(orders, param("basic.page_size")).get_page(request.GET.get("page"))
+    page = CappedPaginator(orders, param("basic.page_size")).get_page(request.GET.get("page"))
     rows = []
     for order in page:
         deadline = selectors.workorder_deadline(order)

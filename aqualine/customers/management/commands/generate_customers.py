@@ -4,7 +4,9 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
+from aqualine.customers.models import Account, AccountPhone, Bill, Meter
 from aqualine.customers.synthetic import generate_customers
 
 
@@ -42,6 +44,10 @@ class Command(BaseCommand):
             batch=max(options["batch"], 1),
             progress=progress if options["verbosity"] > 0 else None,
         )
+        if connection.vendor == "postgresql":  # fresh statistics for the planner
+            with connection.cursor() as cursor:
+                for model in (Account, AccountPhone, Meter, Bill):
+                    cursor.execute(f'ANALYZE "{model._meta.db_table}"')
         elapsed = time.perf_counter() - started
         self.stdout.write(
             f"Generated {result.accounts} accounts ({result.first_number}–{result.last_number}), "
