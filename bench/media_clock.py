@@ -10,6 +10,8 @@ does it in one process with a handful of numpy steps per tick.
 
     python bench/media_clock.py                       # N = 50, 100, 200, 400; shared port
     python bench/media_clock.py --calls 400 --mode both --seconds 30
+    python bench/media_clock.py --mode both --realtime 10   # SCHED_RR: what the switch can do
+                                                            # when other work cannot starve it
 
 Per N it prints the switch's figures over a steady window (after a warm-up): CPU of the clock
 thread and of the whole switch process (% of one core), RSS, packet loss in both directions,
@@ -23,6 +25,7 @@ printed with each run.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import os
@@ -32,6 +35,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -77,9 +81,43 @@ def cpu_seconds() -> float:
 # --- the switch side (child process) ---------------------------------------------------------
 
 
+class LoopProbe:
+    """An asyncio loop on its own thread, standing in for the SIP side of the switch process:
+    it sleeps 10 ms again and again and notes how late it wakes, i.e. what the clock thread's
+    hold on the GIL costs the event loop."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self._probe(), self.loop)
+
+    async def _probe(self) -> None:
+        while True:
+            started = time.monotonic()
+            await asyncio.sleep(0.010)
+            self.lags.append(time.monotonic() - started - 0.010)
+
+    def reset(self) -> None:
+        self.loop.call_soon_threadsafe(self.lags.clear)
+
+    def figures(self) -> dict[str, float]:
+        lags = np.array(list(self.lags)) * 1000
+        if not len(lags):
+            return {}
+        return {
+            "mean": float(lags.mean()),
+            "p99": float(np.percentile(lags, 99)),
+            "max": float(lags.max()),
+        }
+
+
 def engine(args: argparse.Namespace) -> None:
     pin(0)
     setup = json.loads(sys.stdin.readline())
+    if setup["switch_interval"]:
+        sys.setswitchinterval(setup["switch_interval"])
     shared = setup["mode"] == "shared"
     folder = Path(setup["folder"])
     clock = MediaClock(
@@ -101,12 +139,14 @@ def engine(args: argparse.Namespace) -> None:
         legs.append((caller.port, agent.port))
         recordings.append(clock.start_recording([caller, agent], folder / f"call-{index}.wav"))
     first_tick = clock.stats().ticks
+    probe = LoopProbe()
     print(json.dumps({"legs": legs}), flush=True)
     window: dict[str, Any] = {}
     for line in sys.stdin:
         command = line.strip()
         if command == "begin":
             clock.stats(reset=True)
+            probe.reset()
             window = {"cpu": cpu_seconds(), "wall": time.monotonic()}
             print("{}", flush=True)
         elif command == "end":
@@ -118,6 +158,7 @@ def engine(args: argparse.Namespace) -> None:
                 "process_cpu": 100 * (cpu_seconds() - window["cpu"]) / wall,
                 "rss_mib": rss / 1024,
                 "peak_rss_mib": peak / 1024,
+                "asyncio_lag_ms": probe.figures(),
                 "stats": stats.__dict__,
             }
             print(json.dumps(report), flush=True)
@@ -362,6 +403,7 @@ def run(calls: int, mode: str, args: argparse.Namespace) -> dict[str, Any]:
             "depth": args.depth,
             "nice": args.nice,
             "realtime": args.realtime,
+            "switch_interval": args.switch_interval,
         }
         legs = ask(child, json.dumps(setup))["legs"]
         generator.connect([port for pair in legs for port in pair])
@@ -402,6 +444,7 @@ def run(calls: int, mode: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def show(result: dict[str, Any]) -> None:
     switch = result["switch"]
+    lag = switch["asyncio_lag_ms"]
     s = switch["stats"]
     r = result["recordings"]
     phones = result["to_phones"]
@@ -420,6 +463,7 @@ def show(result: dict[str, Any]) -> None:
         f"{phones['of']} | generator CPU {result['generator_cpu']:.0f}% "
         f"late p99 {result['generator_late_p99']:.1f} ms, "
         f"frames dropped {result['generator_skipped']} | "
+        f"asyncio lag p99 {lag.get('p99', 0):.2f} max {lag.get('max', 0):.1f} ms | "
         f"load {load[0][0]:.1f} -> {load[1][0]:.1f}",
         flush=True,
     )
@@ -448,6 +492,12 @@ def main() -> None:
     )
     parser.add_argument("--json", action="store_true", help="also print each result as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the recordings")
+    parser.add_argument(
+        "--switch-interval",
+        type=float,
+        default=0.0,
+        help="sys.setswitchinterval in the switch process (the GIL hand-over; default 0.005)",
+    )
     args = parser.parse_args()
     if args.role == "engine":
         engine(args)

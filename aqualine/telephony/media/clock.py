@@ -60,11 +60,12 @@ until the first packet latches it to that packet's source; RTP from anywhere els
 dropped and counted (on a dedicated socket, connected to the latched address, the kernel
 drops it -- which also makes receiving and sending cheaper).
 
-The thread holds the GIL for its numpy and socket work (~20-25 % of a core at 400 recorded
-calls, measured by ``bench/media_clock.py``). On a machine whose CPUs are busy with other work
-the thread gets only its fair share of a CPU: give it ``thread_nice`` or ``realtime_priority``.
-In a process that also runs the asyncio SIP side, ``sys.setswitchinterval(0.001)`` keeps the
-clock's wake-ups from waiting up to 5 ms for a busy thread to yield the GIL.
+Cost, measured by ``bench/media_clock.py`` (400 bridged calls, both legs recorded): ~21-26 %
+of a core on the shared port, ~30-40 % with a socket per leg, ~75 MiB RSS. On a machine whose
+CPUs are busy with other work the thread gets only its fair share of a CPU and falls behind
+near that share: give it ``thread_nice`` or ``realtime_priority``. The thread holds the GIL for
+its numpy work (~4 ms a tick at 400 calls), so an asyncio loop in the same process wakes up to
+~4 ms late (p99) under that load; run the clock in a process of its own if that matters.
 """
 
 from __future__ import annotations

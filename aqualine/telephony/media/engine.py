@@ -737,9 +737,7 @@ class MediaEngine:
             else:
                 decoded = np.take(ULAW_DECODE, codes)
             timestamps = words[rows, 1]
-            self.jitter.put(
-                legs, words[rows, 2], words[rows, 0] & 0xFFFF, timestamps, decoded, tick
-            )
+            self.jitter.put(legs, words[rows, 2], words[rows, 0] & 0xFFFF, timestamps, decoded)
             a.last_rx_tick[legs] = tick
             self._estimate_jitter(legs, timestamps, now)
         for row in np.flatnonzero(valid & ~fast).tolist():
@@ -773,7 +771,7 @@ class MediaEngine:
         self._arr.last_rx_tick[slot] = tick
         jitter = self.jitter
         if packet.payload_type == state.dtmf_payload_type:
-            if not jitter.count_packet(slot, packet.ssrc, packet.sequence, tick):
+            if not jitter.count_packet(slot, packet.ssrc, packet.sequence):
                 return
             try:
                 digits = state.detector.feed(packet)
@@ -788,11 +786,11 @@ class MediaEngine:
             return
         if packet.payload_type == state.payload_type:
             samples = state.codec.decode(packet.payload)
-            jitter.put_samples(slot, packet.ssrc, packet.sequence, packet.timestamp, samples, tick)
+            jitter.put_samples(slot, packet.ssrc, packet.sequence, packet.timestamp, samples)
             return
         state.other_payload += 1
         if packet.payload_type == CN_PAYLOAD_TYPE:  # the remote is in silence: no underruns
-            jitter.count_packet(slot, packet.ssrc, packet.sequence, tick)
+            jitter.count_packet(slot, packet.ssrc, packet.sequence)
             jitter.mark_quiet(slot, tick + jitter.frames)
 
     def _handle_rtcp(self, state: LegState, raw: bytes, now: float) -> None:

@@ -43,7 +43,6 @@ Frames = npt.NDArray[np.int16]
 
 _TS_MODULUS: Final = 1 << 32
 _TS_HALF: Final = 1 << 31
-_LONG_AGO: Final = -(1 << 40)
 
 
 def timestamp_delta(timestamps: Ints | int, reference: Ints | int) -> Ints:
@@ -118,7 +117,6 @@ class JitterBuffer:
         self.ssrc: Ints = grow("ssrc", (capacity,), np.int64, -1)
         self.anchor: Ints = grow("anchor", (capacity,), np.int64, 0)
         self.play: Ints = grow("play", (capacity,), np.int64, 0)
-        self.last_put: Ints = grow("last_put", (capacity,), np.int64, _LONG_AGO)
         self.quiet_until: Ints = grow("quiet_until", (capacity,), np.int64, 0)
         self.late_run: Ints = grow("late_run", (capacity,), np.int64, 0)
         self.need_resync: Bools = grow("need_resync", (capacity,), np.bool_, 0)
@@ -147,7 +145,6 @@ class JitterBuffer:
         self.ssrc[slot] = -1
         self.anchor[slot] = 0
         self.play[slot] = 0
-        self.last_put[slot] = _LONG_AGO
         self.quiet_until[slot] = 0
         self.late_run[slot] = 0
         self.need_resync[slot] = False
@@ -198,7 +195,7 @@ class JitterBuffer:
         self.seq_first[slot] = sequence
         self.seq_max[slot] = sequence
 
-    def count_packet(self, slot: int, ssrc: int, sequence: int, tick: int) -> bool:
+    def count_packet(self, slot: int, ssrc: int, sequence: int) -> bool:
         """Count a packet that carries no audio (e.g. DTMF) in the sequence statistics.
 
         Returns False (and counts nothing) for a packet of another source than the current
@@ -212,7 +209,6 @@ class JitterBuffer:
             extended = int(self.seq_max[slot] + sequence_delta(sequence, self.seq_max[slot]))
             self.seq_max[slot] = max(int(self.seq_max[slot]), extended)
         self.received[slot] += 1
-        self.last_put[slot] = tick
         return True
 
     # --- storing -------------------------------------------------------------------------
@@ -224,7 +220,6 @@ class JitterBuffer:
         sequences: Ints,
         timestamps: Ints,
         frames: Frames,
-        tick: int,
     ) -> None:
         """Store one 20 ms frame per packet for a batch of packets (any legs, any order).
 
@@ -242,7 +237,6 @@ class JitterBuffer:
                     sequences[pending],
                     timestamps[pending],
                     frames[pending],
-                    tick,
                 )
             ]
             if not len(slow):
@@ -258,7 +252,6 @@ class JitterBuffer:
                     int(sequences[index]),
                     int(timestamps[index]),
                     frames[index],
-                    tick,
                 )
             pending = slow[np.isin(slow, firsts, invert=True)]
 
@@ -269,7 +262,6 @@ class JitterBuffer:
         sequences: Ints,
         timestamps: Ints,
         frames: Frames,
-        tick: int,
     ) -> npt.NDArray[np.intp]:
         """Store the packets that fit the window; count the late ones; return the indexes of
         the rest (first of a source, misaligned, beyond the window)."""
@@ -282,7 +274,7 @@ class JitterBuffer:
         if counted.any():
             self._count_sequences(slots[counted], sequences[counted])
         if fits.any():
-            self._store(slots[fits], delta[fits] // FRAME, frames[fits], tick)
+            self._store(slots[fits], delta[fits] // FRAME, frames[fits])
         if late.any():
             late_slots = slots[late]
             add = np.bincount(late_slots, minlength=self.capacity)
@@ -297,7 +289,7 @@ class JitterBuffer:
         extended = self.seq_max[slots] + sequence_delta(sequences, self.seq_max[slots])
         np.maximum.at(self.seq_max, slots, extended)
 
-    def _store(self, slots: Ints, ahead: Ints, frames: Frames, tick: int) -> None:
+    def _store(self, slots: Ints, ahead: Ints, frames: Frames) -> None:
         """Write whole frames ``ahead`` frames after each leg's play position."""
         keys = self._row_base[slots] + (self.play[slots] + ahead) % self.frames
         _, first = np.unique(keys, return_index=True)
@@ -310,11 +302,10 @@ class JitterBuffer:
         self.received += received
         if duplicate.any():
             self.duplicates += np.bincount(slots[duplicate], minlength=self.capacity)
-        self.last_put[slots] = tick
         self.late_run[slots] = 0
 
     def put_samples(
-        self, slot: int, ssrc: int, sequence: int, timestamp: int, samples: Frames, tick: int
+        self, slot: int, ssrc: int, sequence: int, timestamp: int, samples: Frames
     ) -> str:
         """Store one packet's samples (any length); returns what happened to it.
 
@@ -371,7 +362,6 @@ class JitterBuffer:
         else:
             self.duplicates[slot] += 1
             outcome = "duplicate" if outcome == "stored" else outcome
-        self.last_put[slot] = tick
         self.late_run[slot] = 0
         return outcome
 

@@ -1,15 +1,16 @@
 """Packet I/O of the media clock: receive and send buffers in numpy, and a shared UDP socket
 driven by ``recvmmsg``/``sendmmsg`` through :mod:`ctypes`.
 
-Measured on the target machines (``docs``: media-notes): kernel work per packet dominates a
-media switch, and one shared socket read and written with ``recvmmsg``/``sendmmsg`` straight
-into numpy arrays carried 400 recorded calls in 45 % of a core, against ~64 % extrapolated for
-one socket per leg. The clock therefore supports two kinds of leg:
+Kernel work per packet dominates a media switch (``media-notes.md``). One shared socket, read
+and written with ``recvmmsg``/``sendmmsg`` straight into numpy arrays, carried 400 bridged,
+recorded calls in ~21-26 % of a core in ``bench/media_clock.py``, against ~30-40 % with one
+socket per leg (two system calls and a Python loop iteration per leg and tick). The clock
+therefore supports two kinds of leg:
 
 * **shared** legs all use one local port (:class:`SharedSocket`); a packet's leg is found from
   its source address in one vectorised lookup (:class:`AddressMap`). The remote must send from
-  the address it signalled, or from its signalled host (NAT changing the port is learned from
-  the first packet);
+  the address it signalled, or from its signalled host (a port changed by NAT is learned from
+  the first packet, while no other leg waits for that host);
 * **dedicated** legs own a socket each (the usual one-port-per-call SDP), read with
   ``recv_into`` when epoll says they are ready; they can also learn a remote behind NAT that
   signalled a private address.

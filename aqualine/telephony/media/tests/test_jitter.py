@@ -22,7 +22,6 @@ def frames(values: Sequence[int], size: int = FRAME) -> np.ndarray:
 def put(
     buffer: JitterBuffer,
     packets: Sequence[int],
-    tick: int,
     *,
     slot: int = 0,
     ssrc: int = SSRC,
@@ -39,7 +38,6 @@ def put(
         (first_seq + numbers) & 0xFFFF,
         (first_ts + numbers * FRAME) & 0xFFFFFFFF,
         frames([n + 1 for n in packets]),
-        tick,
     )
 
 
@@ -73,7 +71,7 @@ def buffer() -> JitterBuffer:
 def test_packets_in_order_are_played_in_order_after_the_depth(buffer: JitterBuffer) -> None:
     player = Player(buffer)
     for n in range(10):
-        put(buffer, [n], player.tick)
+        put(buffer, [n])
         player.pull()
     player.pull(DEPTH)
     assert player.played[0] == [0] * DEPTH + [n + 1 for n in range(10)]
@@ -84,10 +82,10 @@ def test_packets_in_order_are_played_in_order_after_the_depth(buffer: JitterBuff
 
 def test_reordered_packets_are_played_in_timestamp_order(buffer: JitterBuffer) -> None:
     player = Player(buffer)
-    put(buffer, [0], 0)
-    put(buffer, [2, 1], 0)
+    put(buffer, [0])
+    put(buffer, [2, 1])
     player.pull()
-    put(buffer, [4, 3], 1)
+    put(buffer, [4, 3])
     player.pull(6)
     assert player.heard() == [0, 1, 2, 3, 4]
     assert buffer.stats(0).underruns == 0
@@ -97,7 +95,7 @@ def test_reordered_packets_are_played_in_timestamp_order(buffer: JitterBuffer) -
 def test_a_lost_packet_is_silence_an_underrun_and_counted_lost(buffer: JitterBuffer) -> None:
     player = Player(buffer)
     for n in (0, 1, 3, 4):
-        put(buffer, [n], player.tick)
+        put(buffer, [n])
         player.pull()
     player.pull(DEPTH + 1)
     assert player.played[0][DEPTH : DEPTH + 5] == [1, 2, 0, 4, 5]
@@ -108,9 +106,9 @@ def test_a_lost_packet_is_silence_an_underrun_and_counted_lost(buffer: JitterBuf
 
 def test_a_packet_after_its_frame_was_played_is_late_and_dropped(buffer: JitterBuffer) -> None:
     player = Player(buffer)
-    put(buffer, [0], 0)
+    put(buffer, [0])
     player.pull(DEPTH + 2)  # frames 0 and 1 are due: 1 was missing, and nothing came after it
-    put(buffer, [1, 2], player.tick)
+    put(buffer, [1, 2])
     player.pull(3)
     assert player.heard() == [0, 2]
     stats = buffer.stats(0)
@@ -121,7 +119,7 @@ def test_a_packet_after_its_frame_was_played_is_late_and_dropped(buffer: JitterB
 
 def test_a_stream_that_stops_causes_no_underruns(buffer: JitterBuffer) -> None:
     player = Player(buffer)
-    put(buffer, [0, 1, 2], 0)
+    put(buffer, [0, 1, 2])
     player.pull(20)
     assert player.heard() == [0, 1, 2]
     assert buffer.stats(0).underruns == 0
@@ -129,8 +127,8 @@ def test_a_stream_that_stops_causes_no_underruns(buffer: JitterBuffer) -> None:
 
 def test_duplicates_are_played_once_and_counted(buffer: JitterBuffer) -> None:
     player = Player(buffer)
-    put(buffer, [0, 1, 1], 0)  # in one batch
-    put(buffer, [1, 2], 0)  # and again later
+    put(buffer, [0, 1, 1])  # in one batch
+    put(buffer, [1, 2])  # and again later
     player.pull(DEPTH + 3)
     assert player.heard() == [0, 1, 2]
     stats = buffer.stats(0)
@@ -143,9 +141,9 @@ def test_sequence_numbers_and_timestamps_wrap_around(buffer: JitterBuffer, first
     player = Player(buffer)
     first_ts = 2**32 - 3 * FRAME  # the timestamp wraps at the fourth packet
     for n in range(8):
-        put(buffer, [n], player.tick, first_seq=first_seq, first_ts=first_ts)
+        put(buffer, [n], first_seq=first_seq, first_ts=first_ts)
         player.pull()
-    put(buffer, [9, 8], player.tick, first_seq=first_seq, first_ts=first_ts)
+    put(buffer, [9, 8], first_seq=first_seq, first_ts=first_ts)
     player.pull(DEPTH + 2)
     assert player.heard() == list(range(10))
     stats = buffer.stats(0)
@@ -156,9 +154,9 @@ def test_sequence_numbers_and_timestamps_wrap_around(buffer: JitterBuffer, first
 
 def test_a_new_ssrc_resyncs_the_leg(buffer: JitterBuffer) -> None:
     player = Player(buffer)
-    put(buffer, [0, 1], 0)
+    put(buffer, [0, 1])
     player.pull(DEPTH + 2)
-    put(buffer, [0, 1], player.tick, ssrc=99, first_seq=5000, first_ts=123456)
+    put(buffer, [0, 1], ssrc=99, first_seq=5000, first_ts=123456)
     player.pull(DEPTH + 2)
     assert player.heard() == [0, 1, 0, 1]
     stats = buffer.stats(0)
@@ -168,9 +166,9 @@ def test_a_new_ssrc_resyncs_the_leg(buffer: JitterBuffer) -> None:
 
 def test_a_jump_far_ahead_resyncs_instead_of_overwriting(buffer: JitterBuffer) -> None:
     player = Player(buffer)
-    put(buffer, [0], 0)
+    put(buffer, [0])
     player.pull()
-    put(buffer, [500, 501], player.tick)  # 10 s later: a new talkspurt, say
+    put(buffer, [500, 501])  # 10 s later: a new talkspurt, say
     player.pull(DEPTH + 2)
     assert player.heard() == [500, 501]
     assert buffer.stats(0).resyncs == 1
@@ -179,10 +177,10 @@ def test_a_jump_far_ahead_resyncs_instead_of_overwriting(buffer: JitterBuffer) -
 def test_a_sender_that_fell_behind_is_resynced_after_a_few_late_packets() -> None:
     buffer = JitterBuffer(1, depth=DEPTH, frames=8, late_resync=3)
     player = Player(buffer)
-    put(buffer, [0], 0)
+    put(buffer, [0])
     player.pull(DEPTH + 6)  # the sender stalls for 6 frames, then carries on from where it was
     for n in range(1, 7):
-        put(buffer, [n], player.tick)
+        put(buffer, [n])
         player.pull()
     player.pull(DEPTH)
     heard = player.heard()
@@ -196,8 +194,8 @@ def test_a_sender_that_fell_behind_is_resynced_after_a_few_late_packets() -> Non
 def test_legs_are_independent_in_one_batch() -> None:
     buffer = JitterBuffer(3, depth=DEPTH, frames=8)
     player = Player(buffer)
-    put(buffer, [0, 1], 0, slot=0)
-    put(buffer, [0], 0, slot=2, ssrc=7, first_seq=60000, first_ts=99)
+    put(buffer, [0, 1], slot=0)
+    put(buffer, [0], slot=2, ssrc=7, first_seq=60000, first_ts=99)
     player.pull(DEPTH + 2)
     assert player.heard(0) == [0, 1]
     assert player.heard(1) == []
@@ -212,7 +210,7 @@ def test_packets_of_other_sizes_are_played_as_continuous_audio(size: int) -> Non
     played = []
     tick = 0
     for start in range(0, len(signal), size):
-        buffer.put_samples(0, SSRC, start // size, 1000 + start, signal[start : start + size], tick)
+        buffer.put_samples(0, SSRC, start // size, 1000 + start, signal[start : start + size])
         while (tick + 1) * FRAME <= start + size:
             buffer.pull(out, tick)
             played.append(out[0].copy())
@@ -230,9 +228,9 @@ def test_packets_of_other_sizes_are_played_as_continuous_audio(size: int) -> Non
 
 def test_quiet_legs_do_not_count_underruns(buffer: JitterBuffer) -> None:
     player = Player(buffer)
-    put(buffer, [0], 0)
+    put(buffer, [0])
     buffer.mark_quiet(0, until_tick=100)  # a DTMF event stands in for frames 1..4
-    put(buffer, [5], 0)
+    put(buffer, [5])
     player.pull(DEPTH + 6)
     assert player.heard() == [0, 5]
     assert buffer.stats(0).underruns == 0
@@ -240,7 +238,7 @@ def test_quiet_legs_do_not_count_underruns(buffer: JitterBuffer) -> None:
 
 def test_a_reset_slot_starts_from_nothing(buffer: JitterBuffer) -> None:
     player = Player(buffer)
-    put(buffer, [0, 1, 3], 0)
+    put(buffer, [0, 1, 3])
     player.pull(DEPTH + 4)
     buffer.reset(0)
     stats = buffer.stats(0)
@@ -250,14 +248,14 @@ def test_a_reset_slot_starts_from_nothing(buffer: JitterBuffer) -> None:
         0,
         -1,
     )
-    put(buffer, [7], player.tick)
+    put(buffer, [7])
     player.pull(DEPTH + 1)
     assert player.heard()[-1] == 7
 
 
 def test_a_buffer_grows_keeping_what_it_holds(buffer: JitterBuffer) -> None:
     player = Player(buffer)
-    put(buffer, [0, 1], 0, slot=3)
+    put(buffer, [0, 1], slot=3)
     buffer.grow(16)
     player = Player(buffer)
     player.pull(DEPTH + 2)
@@ -266,12 +264,12 @@ def test_a_buffer_grows_keeping_what_it_holds(buffer: JitterBuffer) -> None:
 
 
 def test_sequence_only_packets_count_for_loss_statistics(buffer: JitterBuffer) -> None:
-    put(buffer, [0], 0)
-    assert buffer.count_packet(0, SSRC, 101, 0)  # a DTMF packet between audio packets
-    put(buffer, [2], 0)
+    put(buffer, [0])
+    assert buffer.count_packet(0, SSRC, 101)  # a DTMF packet between audio packets
+    put(buffer, [2])
     stats = buffer.stats(0)
     assert (stats.received, stats.expected, stats.lost) == (3, 3, 0)
-    assert not buffer.count_packet(0, 555, 7, 0)  # another source's events: not counted
+    assert not buffer.count_packet(0, 555, 7)  # another source's events: not counted
 
 
 def test_after_a_resync_the_rest_of_the_batch_is_stored_in_bulk(
@@ -286,9 +284,9 @@ def test_after_a_resync_the_rest_of_the_batch_is_stored_in_bulk(
 
     monkeypatch.setattr(buffer, "put_samples", counting)
     player = Player(buffer)
-    put(buffer, [0, 1, 2, 3, 4], 0, slot=0)
-    put(buffer, [0, 1, 2], 0, slot=1, ssrc=5)
-    put(buffer, [400, 401, 402], 0, slot=0)  # a jump: re-syncs leg 0
+    put(buffer, [0, 1, 2, 3, 4], slot=0)
+    put(buffer, [0, 1, 2], slot=1, ssrc=5)
+    put(buffer, [400, 401, 402], slot=0)  # a jump: re-syncs leg 0
     player.pull(DEPTH + 3)
     assert one_by_one == [0, 1, 0]  # one packet a leg a batch took the slow way
     assert player.heard(0) == [400, 401, 402]
