@@ -37,10 +37,14 @@ def ensure_seeded_roles() -> None:
 
     import_module("aqualine.accounts.migrations.0002_seed_roles").seed(apps, None)
     import_module("aqualine.callcenter.migrations.0002_grant_roles").grant(apps, None)
+    import_module("aqualine.callcenter.migrations.0004_recordings").grant(apps, None)
     import_module("aqualine.customers.migrations.0003_grant_roles").grant(apps, None)
     import_module("aqualine.workorders.migrations.0003_grant_roles").grant(apps, None)
     import_module("aqualine.knowledge.migrations.0002_grant_roles").grant(apps, None)
     import_module("aqualine.notices.migrations.0002_grant_roles_and_types").grant(apps, None)
+    import_module("aqualine.reports.migrations.0002_grant_roles").grant(apps, None)
+    import_module("aqualine.desk.migrations.0002_grant_roles").grant(apps, None)
+    import_module("aqualine.wallboard.migrations.0002_grant_roles").grant(apps, None)
 
 
 def make_user(

@@ -17,4 +17,5 @@ JOBS: tuple[Job, ...] = (
     Job("expired sessions", 3600, ("clearsessions",)),
     Job("old login-failure records", 24 * 3600, ("axes_reset_logs", "--age", "90")),
     Job("old sign-in audit events", 24 * 3600, ("prune_audit", "--days", "180")),
+    Job("recordings past the retention period", 24 * 3600, ("prune_recordings",)),
 )

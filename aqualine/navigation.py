@@ -10,10 +10,14 @@ from django.utils.translation import gettext_lazy as _
 
 from aqualine.accounts.permissions import AccountsPerm
 from aqualine.callcenter.permissions import CallcenterPerm
+from aqualine.callcenter.recordings import RecordingPerm
 from aqualine.core.permissions import CorePerm
 from aqualine.customers.permissions import CustomersPerm
+from aqualine.desk.permissions import DeskPerm
 from aqualine.knowledge.permissions import KnowledgePerm
 from aqualine.notices.permissions import NoticesPerm
+from aqualine.reports.permissions import ReportsPerm
+from aqualine.wallboard.permissions import WallboardPerm
 from aqualine.workorders.permissions import WorkordersPerm
 
 
@@ -73,13 +77,31 @@ MENU: tuple[MenuSection, ...] = (
         ),
     ),
     MenuSection(
+        _("Analysis"),
+        (
+            MenuItem(_("Intake and handling"), "reports:intake", ReportsPerm.VIEW_REPORTS),
+            MenuItem(
+                _("Timeliness and satisfaction"), "reports:timeliness", ReportsPerm.VIEW_REPORTS
+            ),
+            MenuItem(_("Call statistics"), "reports:calls", ReportsPerm.VIEW_CALL_REPORTS),
+            MenuItem(_("Custom query"), "reports:query", ReportsPerm.VIEW_REPORTS),
+            MenuItem(_("Wallboard"), "wallboard:wallboard", WallboardPerm.VIEW),
+        ),
+    ),
+    MenuSection(
         _("Call centre"),
         (
+            MenuItem(_("Agent desktop"), "desk:desk", DeskPerm.USE_DESKTOP),
+            MenuItem(_("Agent monitor"), "desk:monitor", DeskPerm.SUPERVISE),
             MenuItem(
                 _("Extensions and trunks"),
                 "callcenter:extension_list",
                 CallcenterPerm.VIEW_SWITCH,
             ),
+            MenuItem(_("Queues"), "callcenter:queue_list", CallcenterPerm.VIEW_SWITCH),
+            MenuItem(_("IVR flows"), "callcenter:flow_list", CallcenterPerm.VIEW_SWITCH),
+            MenuItem(_("Voice prompts"), "callcenter:prompt_list", CallcenterPerm.VIEW_SWITCH),
+            MenuItem(_("Call recordings"), "callcenter:recording_list", RecordingPerm.LISTEN),
         ),
     ),
     MenuSection(

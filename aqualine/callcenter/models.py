@@ -164,6 +164,9 @@ class CallRecord(models.Model):
         indexes = [
             models.Index(fields=["agent_id", "started_at"], name="cc_call_agent_started"),
             models.Index(fields=["outcome", "started_at"], name="cc_call_outcome_started"),
+            models.Index(fields=["caller", "started_at"], name="cc_call_caller_started"),
+            models.Index(fields=["callee", "started_at"], name="cc_call_callee_started"),
+            models.Index(fields=["talk_seconds"], name="cc_call_talk"),
         ]
 
     def __str__(self) -> str:
@@ -287,6 +290,20 @@ class Recording(models.Model):
         verbose_name_plural = _("recordings")
         ordering = ["-started_at"]
         default_permissions = ()
+        permissions = [
+            ("listen_recordings", _("Listen to the recordings of own calls")),
+            ("listen_all_recordings", _("Listen to all recordings")),
+            ("download_recordings", _("Download recordings")),
+            ("delete_recordings", _("Delete recordings")),
+        ]
+        indexes = [
+            # the retention policy looks for the oldest recordings not yet deleted
+            models.Index(
+                fields=["started_at"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="cc_rec_kept_started",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.path

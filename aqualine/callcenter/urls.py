@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from aqualine.callcenter import views
 
@@ -10,4 +10,6 @@ urlpatterns = [
     path("callcenter/extensions/<int:pk>/", views.extension_edit, name="extension_edit"),
     path("callcenter/trunks/new/", views.trunk_edit, name="trunk_create"),
     path("callcenter/trunks/<int:pk>/", views.trunk_edit, name="trunk_edit"),
+    path("", include("aqualine.callcenter.recordings_urls")),
+    path("", include("aqualine.callcenter.config_urls")),
 ]

@@ -33,10 +33,23 @@ ACTION_LABELS: dict[str, Any] = {
     "extension.update": _("Edited extension"),
     "trunk.create": _("Created trunk"),
     "trunk.update": _("Edited trunk"),
+    "queue.create": _("Created queue"),
+    "queue.update": _("Edited queue"),
+    "queue.delete": _("Deleted queue"),
+    "ivrflow.create": _("Created IVR flow"),
+    "ivrflow.update": _("Edited IVR flow"),
+    "prompt.upload": _("Uploaded voice prompt"),
+    "prompt.delete": _("Deleted voice prompt"),
     "customers.import": _("Imported customer data"),
     "outage.create": _("Created water-outage notice"),
     "outage.update": _("Edited water-outage notice"),
     "outage.restore": _("Marked water supply restored"),
+    "agent.force_sign_off": _("Signed an agent off (supervisor)"),
+    "agent.force_ready": _("Set an agent ready (supervisor)"),
+    "recording.play": _("Played recording"),
+    "recording.download": _("Downloaded recording"),
+    "recording.delete": _("Deleted recording"),
+    "recording.prune": _("Deleted recordings past the retention period"),
 }
 
 

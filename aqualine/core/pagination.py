@@ -19,10 +19,11 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def _limited_count(self) -> int:
-        return int(self.object_list[: self.cap + 1].count())
+        sliced: Any = self.object_list[: self.cap + 1]
+        return int(sliced.count()) if hasattr(sliced, "count") else len(sliced)
 
     @cached_property
-    def count(self) -> int:  # type: ignore[override]
+    def count(self) -> int:
         return min(self._limited_count, self.cap)
 
     @property

@@ -116,7 +116,11 @@ class HotlineSession:
         info = CallInfo(self.call.record.caller, self.call.record.callee, self.call_id)
         settings = self.centre.settings
         variables = {"on_duty_number": settings.on_duty_number} if settings.on_duty_number else {}
-        self.interpreter = Interpreter(self.flow, call=info, variables=variables)
+        clock = self.centre.ivr_clock
+        if clock is not None:
+            self.interpreter = Interpreter(self.flow, call=info, variables=variables, clock=clock)
+        else:
+            self.interpreter = Interpreter(self.flow, call=info, variables=variables)
         self._run(self.interpreter.start())
 
     def _feed(self, event: ivr.Event) -> None:
@@ -260,11 +264,12 @@ class HotlineSession:
             self.state = "ivr"
             self._feed(ivr.HandoffFailed(str(exc)))
             return
-        if self.state == "queued":
+        if self.state in ("queued", "ringing"):  # "ringing": an agent was idle, rung at once
             self._music()
 
     def _music(self) -> None:
-        if self.leg is not None and self.state == "queued" and not self._announcing:
+        waiting = self.state in ("queued", "ringing")
+        if self.leg is not None and waiting and not self._announcing:
             self.clock.play_music_on_hold(self.leg)
             self._moh = True
 
@@ -314,6 +319,23 @@ class HotlineSession:
 
     def offer(self, agent_id: str, extension: str, ring_seconds: float) -> None:
         self.state = "ringing"
+        # The screen pop: who rings with which caller (the web's agent desktop opens intake).
+        from aqualine.telephony.api.events import CallOffered
+
+        record = self.call.record
+        waited = (_now() - self.queued_at).total_seconds() if self.queued_at else 0.0
+        self.centre.host.publish(
+            CallOffered(
+                call_id=self.call_id,
+                caller=record.caller,
+                callee=record.callee,
+                agent_id=agent_id,
+                extension=extension,
+                queue=self.queue,
+                ivr_path=self.interpreter.path_text if self.interpreter else record.ivr_path,
+                waited=round(waited, 3),
+            )
+        )
         self._spawn(self._offer(extension, agent_id, ring_seconds))
 
     async def _offer(self, extension: str, agent_id: str, ring_seconds: float) -> None:
@@ -331,20 +353,33 @@ class HotlineSession:
             if agent_id:
                 self.centre.offer_failed(self, "unreachable")
             return False
-        self.agent_socks = (rtp, rtcp)
+        # This ring's sockets; while they are `agent_socks` it is the current ring. A ring the
+        # ACD gave up on (ring timeout) may end after the next agent's ring has begun: it must
+        # then touch neither the new ring's sockets nor the ACD's view of the new offer.
+        socks = (rtp, rtcp)
+        self.agent_socks = socks
         media = LocalMedia(config.rtp_host, int(rtp.getsockname()[1]))
         answered: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
         def on_answered(leg: OutboundLeg, audio: NegotiatedAudio) -> None:
+            if self.agent_socks is not socks:  # a stale ring answered at the last moment
+                _close(socks)
+                self._spawn(leg.hang_up("offer withdrawn"))
+                if not answered.done():
+                    answered.set_result(False)
+                return
             self._agent_answered(leg, audio, agent_id, extension)
             if not answered.done():
                 answered.set_result(True)
 
         def on_failed(leg: OutboundLeg, failure: LegFailure) -> None:
-            self._close_agent_socks()
+            current = self.agent_socks is socks
+            _close(socks)
+            if current:
+                self.agent_socks = None
             if self.agent_leg is leg:
                 self.agent_leg = None
-            if agent_id and self.state == "ringing":
+            if current and agent_id and self.state == "ringing":
                 self.centre.offer_failed(self, str(failure.kind))
             if not answered.done():
                 answered.set_result(False)
@@ -504,6 +539,13 @@ class HotlineSession:
         with contextlib.suppress(Exception):
             result = await asyncio.wait_for(asyncio.wrap_future(recording.done), 10)
             self.centre.finish_recording(recording, result, self.call_id, "call")
+
+
+def _close(socks: tuple[Any, Any]) -> None:
+    for sock in socks:
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.close()
 
 
 def relative_to(path: Path, base: Path) -> str:

@@ -40,6 +40,10 @@ def leaf_category_ids() -> set[int]:
 
 class IntakeForm(forms.Form):
     form_token = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    # The call being taken (the agent desktop's screen pop opens intake with ?call_id=).
+    call_id = forms.RegexField(
+        regex=r"^[A-Za-z0-9._@:-]{1,64}$", widget=forms.HiddenInput, required=False
+    )
     source = forms.ChoiceField(
         label=_("Source"), choices=WorkOrder.Source.choices, initial=WorkOrder.Source.PHONE
     )

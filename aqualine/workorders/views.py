@@ -154,7 +154,8 @@ def intake(request: HttpRequest) -> HttpResponse:
             if response is not None:
                 return response
     else:
-        form = IntakeForm(initial={"caller_number": caller, "reporter_phone": caller})
+        initial = {"caller_number": caller, "reporter_phone": caller}
+        form = IntakeForm(initial={**initial, "call_id": request.GET.get("call_id", "")[:64]})
     context = _caller_context(request, caller)
     context.update(
         {
@@ -188,6 +189,7 @@ def _intake_save(request: HttpRequest, form: IntakeForm) -> HttpResponse | None:
             account=data["account_number"],
             address=data["address"],
             urgency=data["urgency"],
+            call_id=data["call_id"] or "",
         )
     except ValidationError as error:
         cache.delete(key)

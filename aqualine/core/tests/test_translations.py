@@ -59,3 +59,16 @@ def test_no_marked_string_is_missing_from_the_catalogue(tmp_path: Path) -> None:
     extracted = {e.msgid for e in polib.pofile(str(copy / "locale/zh_Hans/LC_MESSAGES/django.po"))}
     catalogue = {e.msgid for e in polib.pofile(str(PO))}
     assert sorted(extracted - catalogue) == [], "run `make messages` and translate the new strings"
+
+
+def test_msgfmt_accepts_the_catalogue() -> None:
+    """Placeholders of every translation match its msgid (msgfmt --check-format)."""
+    if not shutil.which("msgfmt"):
+        pytest.fail("gettext is not installed (apt-get install gettext; `make test` does it)")
+    result = subprocess.run(
+        ["msgfmt", "--check-format", "-o", os.devnull, str(PO)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr

@@ -9,6 +9,7 @@ back into these classes, so both sides share one schema.
 | `extension.unregistered` | a contact was removed, expired, or replaced |
 | `call.started` | the switch accepted an INVITE and the call exists |
 | `call.answered` | the call was answered (by the switch or an agent) |
+| `call.offered` | a caller is offered to one agent (its phone rings): the screen pop |
 | `call.ended` | the call is over (any cause) |
 | `agent.state_changed` | an agent's state (or not-ready reason) changed; the ACD's history row |
 | `queue.caller_joined` | a caller joined a queue and waits for an agent |
@@ -74,6 +75,21 @@ class CallStarted(Event):
 class CallAnswered(Event):
     type: ClassVar[str] = "call.answered"
     call_id: str
+
+
+@dataclass(frozen=True)
+class CallOffered(Event):
+    """A caller is offered to an agent: what the agent's screen pop needs, in one event."""
+
+    type: ClassVar[str] = "call.offered"
+    call_id: str
+    caller: str
+    callee: str
+    agent_id: str
+    extension: str
+    queue: str
+    ivr_path: str  # the IVR path so far, e.g. "主菜单>报修>人工服务"
+    waited: float  # seconds in the queue before this offer
 
 
 @dataclass(frozen=True)
@@ -146,6 +162,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ExtensionUnregistered,
         CallStarted,
         CallAnswered,
+        CallOffered,
         CallEnded,
         AgentStateChanged,
         QueueCallerJoined,

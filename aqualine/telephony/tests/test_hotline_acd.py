@@ -16,6 +16,7 @@ from aqualine.telephony.testing.audio import frames_containing_tone, frames_with
 from aqualine.telephony.testing.rtp_peer import RtpPeer
 from aqualine.telephony.testing.wait import run, wait_until
 from aqualine.telephony.tests.fakes import HOTLINE, make_config, running_switch
+from aqualine.telephony.tests.hotline_peers import DAY
 from aqualine.telephony.tests.test_outbound_legs import PHONE_TONE, PhoneProcess, event
 from aqualine.telephony.tests.test_switch_calls import _answer_port
 from aqualine.telephony.tests.uac import SipClient, offer_sdp
@@ -43,6 +44,7 @@ def test_a_caller_presses_0_and_talks_with_the_signed_on_agent_recorded(tmp_path
         async with running_switch(config) as running:
             centre = running.switch.centre
             assert centre is not None
+            centre.ivr_clock = lambda: DAY  # working hours, whatever the time of the run
             phone = await _phone(running, tmp_path)
             try:
                 view = centre.command("login", "1001", extension="8001")
@@ -122,6 +124,8 @@ async def _recordings(running: object) -> list:
 def test_a_caller_who_hangs_up_in_the_queue_is_abandoned_and_nobody_rings() -> None:
     async def scenario() -> None:
         async with running_switch(make_config(ring_seconds=0.0)) as running:
+            assert running.switch.centre is not None
+            running.switch.centre.ivr_clock = lambda: DAY
             async with await RtpPeer.start() as caller, SipClient(running.address) as uac:
                 call = await uac.invite(HOTLINE, offer_sdp(caller.port))
                 final = call.final

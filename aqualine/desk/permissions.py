@@ -1,0 +1,8 @@
+"""Permission names of the agent desktop and the supervisor's monitor, as used by code."""
+
+from enum import StrEnum
+
+
+class DeskPerm(StrEnum):
+    USE_DESKTOP = "desk.use_desktop"  # log in to the phone queue and take calls, as oneself
+    SUPERVISE = "desk.supervise"  # watch every agent and queue, force others' states

@@ -1,0 +1,125 @@
+"""Writes of the agent desktop and the monitor: agents' commands to the switch (each agent only
+as themselves), the supervisor's forced changes (audited), hanging up one's own call, and
+marking a missed call handled. The switch is called through the callcenter client, in the
+calling thread (Django runs the synchronous views off the event loop)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from aqualine.accounts.models import User
+from aqualine.callcenter.client import SwitchClient, SwitchRefused, SwitchUnavailable
+from aqualine.callcenter.models import CallRecord
+from aqualine.callcenter.ports import BUSY_REASONS
+from aqualine.core.audit import audit_record
+from aqualine.desk.models import MissedCallHandled
+from aqualine.desk.permissions import DeskPerm
+from aqualine.desk.selectors import AGENT_COMMANDS, MISSED_OUTCOMES, SUPERVISOR_COMMANDS
+
+
+class DeskRefused(Exception):
+    """A command that was not carried out: `code` (the switch's, or our own) and its text."""
+
+    def __init__(self, code: str, reason: str = "") -> None:
+        super().__init__(reason or code)
+        self.code = code
+        self.reason = reason
+
+
+def _send(client: SwitchClient, command: str, agent_id: str, **params: Any) -> dict[str, Any]:
+    try:
+        return client.agent_command(command, agent_id, **params)
+    except SwitchRefused as refused:
+        raise DeskRefused(refused.code, refused.reason) from None
+    except SwitchUnavailable as error:
+        raise DeskRefused("switch_unavailable", str(error)) from None
+
+
+def agent_command(
+    *,
+    user: User,
+    command: str,
+    extension: str = "",
+    reason: str = "",
+    client: SwitchClient | None = None,
+) -> dict[str, Any]:
+    """The user's own command (log in with an extension, sign on, busy with a reason, ...): the
+    agent ID is always the user's 工号. The agent's view afterwards."""
+    if not user.has_perm(DeskPerm.USE_DESKTOP):
+        raise DeskRefused("forbidden")
+    if command not in AGENT_COMMANDS:
+        raise DeskRefused("unknown_command", command)
+    params: dict[str, Any] = {}
+    if command == "login":
+        extension = extension.strip()
+        if not extension:
+            raise DeskRefused("no_extension")
+        if not (extension.isdigit() and len(extension) <= 10):
+            raise DeskRefused("bad_extension", extension)
+        params["extension"] = extension
+    elif command == "not_ready":
+        if reason not in BUSY_REASONS:
+            raise DeskRefused("unknown_reason", reason)
+        params["reason"] = reason
+    return _send(client or SwitchClient(), command, user.agent_id, **params)
+
+
+def agent_hang_up(*, user: User, client: SwitchClient | None = None) -> str:
+    """Hang up the call the user is talking on (never another agent's): its call ID."""
+    if not user.has_perm(DeskPerm.USE_DESKTOP):
+        raise DeskRefused("forbidden")
+    client = client or SwitchClient()
+    try:
+        view = next((a for a in client.agents() if a.get("agent_id") == user.agent_id), None)
+        if view is None or view.get("state") != "talking" or not view.get("call_id"):
+            raise DeskRefused("no_call")
+        client.hang_up(str(view["call_id"]))
+    except SwitchRefused as refused:  # the call ended meanwhile
+        raise DeskRefused("no_call", refused.reason) from None
+    except SwitchUnavailable as error:
+        raise DeskRefused("switch_unavailable", str(error)) from None
+    return str(view["call_id"])
+
+
+def agent_force(
+    *,
+    actor: User,
+    agent_id: str,
+    command: str,
+    request: HttpRequest | None = None,
+    client: SwitchClient | None = None,
+) -> dict[str, Any]:
+    """A supervisor forces another agent's state (sign off, ready): audited once it is done."""
+    if not actor.has_perm(DeskPerm.SUPERVISE):
+        raise DeskRefused("forbidden")
+    if command not in SUPERVISOR_COMMANDS:
+        raise DeskRefused("unknown_command", command)
+    view = _send(client or SwitchClient(), command, agent_id, by=actor.agent_id)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=f"agent.{command}",
+            target_type="agent",
+            target_label=agent_id,
+            data={"agent_id": agent_id, "state": view.get("state"), "reason": view.get("reason")},
+            request=request,
+        )
+    return view
+
+
+def missed_call_mark_handled(*, actor: User, record: CallRecord) -> MissedCallHandled:
+    """Mark a missed or abandoned call handled (once: the first supervisor's mark stays)."""
+    if not actor.has_perm(DeskPerm.SUPERVISE):
+        raise DeskRefused("forbidden")
+    if record.outcome not in MISSED_OUTCOMES:
+        raise DeskRefused("not_missed")
+    with transaction.atomic():
+        handled, _created = MissedCallHandled.objects.get_or_create(
+            call_id=record.call_id,
+            defaults={"handled_by": actor, "handled_at": timezone.now()},
+        )
+    return handled

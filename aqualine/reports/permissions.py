@@ -1,0 +1,13 @@
+"""Permission names of the reports app, as used by code (roles are data; code checks these)."""
+
+from enum import StrEnum
+
+
+class ReportsPerm(StrEnum):
+    # The work-order reports and the custom query, within the viewer's data scope (the orders
+    # `aqualine.workorders.selectors.workorders_visible_to` gives them).
+    VIEW_REPORTS = "reports.view_reports"
+    # The call-centre reports (X1): calls are not scoped by department.
+    VIEW_CALL_REPORTS = "reports.view_call_reports"
+    # Excel downloads of the reports and of custom queries (with the view permission).
+    EXPORT = "reports.export"
