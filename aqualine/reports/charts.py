@@ -8,6 +8,7 @@ reports.css. Every label is escaped: department and category names are data.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -24,6 +25,17 @@ MAX_LABEL = 12
 
 def _number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest 1, 2 or 5 × 10^k at or above `value` (the top of a count axis)."""
+    if value <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 5, 10):
+        if step * power >= value:
+            return float(step * power)
+    return float(10 * power)
 
 
 def _short(label: str) -> str:
@@ -80,7 +92,7 @@ def column_chart(labels: Sequence[str], series: Sequence[Series], *, title: str)
     totals = [sum(s.values[i] for s in series) for i in range(len(labels))]
     if not any(totals):
         return mark_safe("")
-    top = max(totals)
+    top = nice_ceiling(max(totals))
     left, bottom, top_pad, legend = 40, 22, 10, 24
     plot_h = 200
     height = top_pad + plot_h + bottom + legend

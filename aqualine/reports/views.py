@@ -281,7 +281,6 @@ def saved_query_run(request: HttpRequest, pk: int) -> HttpResponse:
     saved = _saved_or_404(request, pk)
     params: list[tuple[str, str]] = list(saved.conditions.items())
     params += [("columns", key) for key in saved.columns if key in COLUMNS]
-    params.append(("saved", str(saved.pk)))
     return redirect(f"{reverse('reports:query')}?{urlencode(params)}")
 
 

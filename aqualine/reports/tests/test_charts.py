@@ -32,3 +32,17 @@ def test_columns_stack_and_nothing_is_drawn_without_data() -> None:
     assert svg.count('class="aq-s1"') == 2  # one column (the zero is not drawn) and the legend
     assert column_chart(["09"], [Series("接通", [0])], title="t") == ""
     assert hbar_chart([], title="t") == ""
+
+
+def test_count_axes_end_on_a_round_number() -> None:
+    from aqualine.reports.charts import nice_ceiling
+
+    assert [nice_ceiling(v) for v in (0, 0.3, 1, 7, 13, 2565, 5000)] == [
+        1.0,
+        0.5,
+        1.0,
+        10.0,
+        20.0,
+        5000.0,
+        5000.0,
+    ]

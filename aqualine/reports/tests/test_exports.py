@@ -99,3 +99,15 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path: Any) -> None:
     assert cell.value == '=HYPERLINK("http://x")' and cell.data_type == "s"
     assert sheet["B2"].value == "badchar"
     assert sheet["C2"].value == 0.25 and sheet["C2"].number_format == "0.0%"
+
+
+def test_an_export_beyond_the_limit_is_refused(
+    orders: Orders, viewer: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("aqualine.reports.views.MAX_EXPORT_ROWS", 2)
+    response = client_for(viewer).get(reverse("reports:query_export"), {"status": "closed"})
+    assert response.status_code == 302  # O1 O4 O5 O6 are closed: four rows, more than two
+    assert response["Location"].startswith(reverse("reports:query"))
+    monkeypatch.setattr("aqualine.reports.views.MAX_EXPORT_ROWS", 4)
+    book = workbook(client_for(viewer).get(reverse("reports:query_export"), {"status": "closed"}))
+    assert len(values(book.worksheets[0])) == 1 + 4
