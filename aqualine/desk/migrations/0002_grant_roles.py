@@ -6,7 +6,7 @@ from django.db import migrations
 from aqualine.core.migration_helpers import grant_to_roles
 
 GRANTS = {
-    "admin": ["desk.supervise"],
+    "admin": ["desk.use_desktop", "desk.supervise"],
     "supervisor": ["desk.use_desktop", "desk.supervise"],
     "agent": ["desk.use_desktop"],
 }
