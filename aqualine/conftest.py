@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +19,33 @@ from django.test import Client
 from aqualine.accounts.models import Department, Role, User
 
 PASSWORD = "Correct-Horse-96000"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """On SQLite, test in a database file (on tmpfs when there is one) rather than Django's
+    shared-cache in-memory database. There a writer meets a reader of another thread with
+    "database table is locked" at once; in a file with WAL (settings.py) readers never block the
+    writer and writers wait their turn, as the embedded deployment's processes do. The live
+    ASGI server runs each request in its own thread, so the pages need this."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.sqlite3":
+        yield
+        return
+    shm = Path("/dev/shm")  # noqa: S108 - mkdtemp below makes a private directory
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        folder = Path(tempfile.mkdtemp(prefix="aqualine-test-", dir=shm))
+    else:
+        folder = tmp_path_factory.mktemp("database")
+    database.setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")
+    yield
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

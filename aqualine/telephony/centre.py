@@ -36,13 +36,14 @@ from aqualine.telephony.acd.model import (
     Outcome,
     Overflow,
 )
-from aqualine.telephony.acd.states import AcdError
+from aqualine.telephony.acd.states import AcdError, AgentState
 from aqualine.telephony.audio_prompts import PromptLibrary
+from aqualine.telephony.callcontrol import CallControlRefused
 from aqualine.telephony.ivr.flow import Flow, FlowInvalid, load_flow
 from aqualine.telephony.ivr.ports import IvrPorts
 from aqualine.telephony.media.handles import MediaEvent, Recording
 from aqualine.telephony.media.moh import music_on_hold
-from aqualine.telephony.ports import CallCentreSettings, RecordingInfo
+from aqualine.telephony.ports import CallCentreSettings, RecordingInfo, TrunkInfo
 from aqualine.telephony.session import HotlineSession, relative_to
 
 if TYPE_CHECKING:
@@ -72,6 +73,18 @@ COMMANDS = {
     "force_logout",
 }
 
+# Call control on the agent's current call (callcontrol.py) and click-to-dial (outbound.py).
+CONTROL_COMMANDS = {
+    "hold",
+    "unhold",
+    "transfer",
+    "consult",
+    "complete_transfer",
+    "conference",
+    "cancel_consult",
+    "dial",
+}
+
 
 class CallCentre:
     def __init__(
@@ -91,6 +104,7 @@ class CallCentre:
         self.sessions: dict[str, HotlineSession] = {}  # call_id -> session
         self._by_leg: dict[int, HotlineSession] = {}
         self._flows: dict[str, tuple[int, Flow | None]] = {}
+        self.outbound_calls: dict[str, Any] = {}  # call_id -> ClickToDial
         self._ticker: asyncio.Task[None] | None = None
         self._last_config = 0.0
         # What the IVR reads as "now" (working hours, holidays); None: the real time. A hook
@@ -189,6 +203,45 @@ class CallCentre:
                 session.overflow(decision.action.kind.value, decision.action.target)
             elif isinstance(decision, Announce):
                 session.announce(decision.position, decision.expected_wait)
+
+    def apply(self, outcome: Outcome) -> None:
+        """Carry out what an ACD request returned (callcontrol.py, outbound.py)."""
+        self._apply(outcome)
+
+    def apply_quietly(self, request: Callable[[], Outcome]) -> None:
+        """An ACD request whose refusal only needs a log line (the call moved on)."""
+        try:
+            self._apply(request())
+        except AcdError as exc:
+            log.info("ACD request refused: %s", exc.message)
+
+    def end_agent_call(self, acd_id: str) -> None:
+        """The agent's part of a call is over: after-call work."""
+        with contextlib.suppress(AcdError):
+            self._apply(self.acd.call_ended(acd_id, now=_now()))
+
+    # ACD steps of an agent's own outbound call (outbound.py).
+    def acd_call_started(self, agent_id: str, call_id: str) -> None:
+        self._apply(self.acd.agent_call_started(agent_id, call_id, now=_now()))
+
+    def acd_call_ended(self, call_id: str) -> None:
+        self.end_agent_call(call_id)
+
+    def acd_call_failed(self, call_id: str) -> None:
+        self.apply_quietly(lambda: self.acd.agent_call_failed(call_id, now=_now()))
+
+    def outbound_finished(self, call: Any) -> None:
+        if self.outbound_calls.get(call.call_id) is call:
+            del self.outbound_calls[call.call_id]
+
+    def default_queue(self) -> str:
+        queues = self.acd.queues(now=_now())
+        return queues[0].name if queues else ""
+
+    async def outbound_trunk(self) -> TrunkInfo | None:
+        """The trunk that carries outbound calls: the first enabled one with an address."""
+        trunks = await asyncio.to_thread(self.host.directory.trunks)
+        return next((t for t in trunks if t.enabled and t.outbound_address), None)
 
     async def _write_change(self, change: Any) -> None:
         try:
@@ -348,6 +401,103 @@ class CallCentre:
         self._apply(outcome)
         view = acd.agent(agent_id, now=_now())
         return agent_view(view) if view is not None else {"agent_id": agent_id, "state": None}
+
+    def session_of_agent(self, agent_id: str) -> HotlineSession | None:
+        """The hotline call the agent is on (talking, holding, consulting)."""
+        for session in self.sessions.values():
+            if session.agent_id == agent_id and session.state == "talking":
+                return session
+        return None
+
+    async def control(self, name: str, agent_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Call control on the agent's current call; the agent's view with the call's.
+
+        Raises :class:`CallControlRefused` or :class:`AcdError` when refused."""
+        view = self.acd.agent(agent_id, now=_now())
+        if view is None or view.state is AgentState.LOGGED_OUT:
+            raise CallControlRefused("unknown_agent", f"agent {agent_id} is not logged in")
+        if name == "dial":
+            call = await self._dial(agent_id, view.extension, str(params.get("number") or ""))
+            result = agent_view(self.acd.agent(agent_id, now=_now()))
+            result["call"] = call.snapshot()
+            result["call_id"] = call.call_id
+            return result
+        session = self.session_of_agent(agent_id)
+        if session is None:
+            outbound = next(
+                (c for c in self.outbound_calls.values() if c.agent_id == agent_id), None
+            )
+            if outbound is not None and name in ("hold", "unhold"):
+                if name == "hold":
+                    outbound.hold()
+                else:
+                    outbound.unhold()
+                result = agent_view(self.acd.agent(agent_id, now=_now()))
+                result["call_id"] = outbound.call_id
+                result["call"] = outbound.snapshot()
+                return result
+            if outbound is not None:
+                raise CallControlRefused(
+                    "not_supported", "an outbound call can be held, not transferred, yet"
+                )
+            raise CallControlRefused("no_call", f"agent {agent_id} is not on a call")
+        control = session.control
+        target = str(params.get("target") or "")
+        kind = str(params.get("kind") or "")
+        if name == "hold":
+            control.hold()
+        elif name == "unhold":
+            control.unhold()
+        elif name == "transfer":
+            party = await control.start_transfer(target, kind)
+            control.run_transfer(party)
+        elif name == "consult":
+            await control.start_consult(target, kind)
+        elif name == "complete_transfer":
+            control.complete_transfer()
+        elif name == "conference":
+            control.join_conference()
+        elif name == "cancel_consult":
+            control.cancel_consult()
+        else:
+            raise ValueError(f"unknown command {name!r}")
+        result = agent_view(self.acd.agent(agent_id, now=_now()))
+        result["call_id"] = session.call_id
+        result["call"] = session.snapshot()
+        return result
+
+    async def _dial(self, agent_id: str, extension: str, number: str) -> Any:
+        from aqualine.telephony.outbound import ClickToDial
+
+        number = number.strip()
+        if not number:
+            raise CallControlRefused("unknown_target", "no number to dial")
+        try:
+            call = ClickToDial(self, agent_id=agent_id, extension=extension, number=number)
+        except ValueError as exc:
+            raise CallControlRefused("unknown_target", str(exc)) from None
+        await call.start()
+        self.outbound_calls[call.call_id] = call
+        return call
+
+    def supervise(self, call_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """A supervisor listens to, whispers to or barges into a call (X7)."""
+        session = self.sessions.get(call_id)
+        if session is None:
+            raise CallControlRefused("unknown_call", f"no call {call_id}")
+        session.control.supervise(
+            str(params.get("extension") or ""),
+            str(params.get("mode") or "listen"),
+            str(params.get("by") or ""),
+        )
+        return {"call_id": call_id, "call": session.snapshot()}
+
+    def stop_supervising(self, call_id: str) -> dict[str, Any]:
+        session = self.sessions.get(call_id)
+        if session is None:
+            raise CallControlRefused("unknown_call", f"no call {call_id}")
+        session.control.stop_supervising()
+        return {"call_id": call_id, "call": session.snapshot()}
 
     def agents(self) -> list[dict[str, Any]]:
         return [agent_view(v) for v in self.acd.agents(now=_now())]

@@ -25,7 +25,8 @@ Life of a leg::
   cancel waits for one, or for the final response;
 - in the dialog: BYE → 200 and ``on_ended``; re-INVITE → answered from our media (the new
   direction goes to ``on_media``: hold detection), its 2xx retransmitted until the ACK;
-  INFO → 200; anything else → 405.
+  INFO → 200; REFER → 202 and NOTIFYs when ``on_refer`` carries out transfers, else 603
+  (:mod:`~aqualine.telephony.refer`); anything else → 405.
 
 The switch routes responses through the transaction layer and in-dialog requests and ACKs
 by Call-ID and our tag (:attr:`OutboundLeg.local_key`) to :meth:`OutboundLeg.on_request` /
@@ -50,6 +51,13 @@ from aqualine.telephony.digest import (
     answer_challenge,
     choose_challenge,
     parse_challenge,
+)
+from aqualine.telephony.refer import (
+    SIPFRAG_TYPE,
+    ReferError,
+    ReferRequest,
+    ReferSubscription,
+    parse_refer,
 )
 from aqualine.telephony.registrar import Binding
 from aqualine.telephony.sdp import (
@@ -242,6 +250,8 @@ class LegCallbacks:
 
     ``on_failed`` is for a leg that never got answered; ``on_ended`` for an answered leg
     whose dialog ended.  ``on_media`` follows re-INVITEs (direction: hold, resume).
+    ``on_refer`` gets the phone's blind transfers (REFER, accepted with 202 and "100 Trying");
+    report the outcome with :meth:`OutboundLeg.notify_refer`.  Without it REFER gets 603.
     """
 
     on_ringing: Callable[[OutboundLeg, int], None] | None = None
@@ -249,6 +259,7 @@ class LegCallbacks:
     on_failed: Callable[[OutboundLeg, LegFailure], None] | None = None
     on_ended: Callable[[OutboundLeg, str], None] | None = None
     on_media: Callable[[OutboundLeg, NegotiatedAudio], None] | None = None
+    on_refer: Callable[[OutboundLeg, ReferRequest], None] | None = None
 
 
 class LegHost(Protocol):
@@ -355,6 +366,7 @@ class OutboundLeg:
         self._pending_2xx_cseq: int | None = None
         self._retransmitter: AnswerRetransmitter | None = None
         self._awaiting_answer_in_ack = False
+        self._refer: ReferSubscription | None = None  # the latest REFER we accepted
 
     # --- what callers see ---------------------------------------------------------------------
 
@@ -456,7 +468,7 @@ class OutboundLeg:
         headers.add("Call-ID", self.call_id)
         headers.add("CSeq", f"{cseq} INVITE")
         headers.add("Contact", self.host.contact_for(self.caller or "aqualine", self.transport))
-        headers.add("Allow", ", ".join(LEG_ALLOWED_METHODS))
+        headers.add("Allow", ", ".join(self.allowed_methods()))
         for name, value in self._request_headers():
             headers.add(name, value)
         for name, value in self._auth_headers.values():
@@ -812,14 +824,122 @@ class OutboundLeg:
             self._on_reinvite(request, transaction)
         elif method in ("INFO", "OPTIONS"):
             transaction.respond(self._response(request, 200))
+        elif method == "REFER":
+            self._on_refer(request, transaction)
         else:
-            allow = [("Allow", ", ".join(LEG_ALLOWED_METHODS))]
+            allow = [("Allow", ", ".join(self.allowed_methods()))]
             transaction.respond(self._response(request, 405, headers=allow))
 
+    def allowed_methods(self) -> tuple[str, ...]:
+        """What the leg accepts in its dialog: REFER too when someone carries out transfers."""
+        refer = ("REFER",) if self.callbacks.on_refer is not None else ()
+        return (*LEG_ALLOWED_METHODS, *refer)
+
     def _response(
-        self, request: Request, status: int, *, headers: Sequence[tuple[str, str]] = ()
+        self,
+        request: Request,
+        status: int,
+        reason: str | None = None,
+        *,
+        headers: Sequence[tuple[str, str]] = (),
     ) -> Response:
-        return build_response(request, status, headers=[*headers, *self.host.common_headers()])
+        extra = [*headers, *self.host.common_headers()]
+        return build_response(request, status, reason, headers=extra)
+
+    # --- REFER: the phone transfers the call (RFC 3515; see refer.py) -------------------------
+
+    def _on_refer(self, request: Request, transaction: ServerTransaction) -> None:
+        try:
+            refer = parse_refer(request)
+        except ReferError as refused:
+            log.info("leg %s: REFER refused: %d %s", self.id, refused.status, refused.reason)
+            transaction.respond(self._response(request, refused.status, refused.reason))
+            return
+        on_refer = self.callbacks.on_refer
+        if on_refer is None:
+            # Nobody carries out transfers on this leg.  The method is known (so not 501) and
+            # the request is fine: decline it, as Asterisk does for an endpoint that may not
+            # transfer; RFC 3515 §2.4.2 lets a REFER be refused with any 4xx-6xx.
+            transaction.respond(self._response(request, 603, "Transfer not allowed"))
+            return
+        if self._refer is not None and not self._refer.terminated:
+            # One transfer at a time: the last one has not reported its outcome yet.
+            transaction.respond(self._response(request, 491, "Transfer in progress"))
+            return
+        dialog = self.dialog
+        assert dialog is not None
+        contact = self.host.contact_for(self.caller or "aqualine", dialog.transport)
+        transaction.respond(self._response(request, 202, headers=[("Contact", contact)]))
+        loop = asyncio.get_running_loop()
+        subscription = ReferSubscription(request.cseq.number, now=loop.time())
+        self._refer = subscription
+        loop.call_later(subscription.expires_at - loop.time(), self._refer_expired, subscription)
+        log.info("leg %s: REFER to %s accepted", self.id, refer.target_uri)
+        trying = self._refer_notify(100, "Trying", final=False)  # its CSeq taken now
+        if trying is not None:
+            self.host.spawn(self._send_notify(trying))
+        self._notify(on_refer, refer)
+
+    async def notify_refer(self, status: int, reason: str, *, final: bool) -> None:
+        """Tell the phone how the transfer it asked for goes: a NOTIFY with ``status reason``
+        (``final`` ends the subscription).  Returns once it is sent, so that a BYE sent next
+        cannot overtake it.  Failures are logged, never raised; so is a call with no transfer
+        to report on, or after the leg ended."""
+        notify = self._refer_notify(status, reason, final=final)
+        if notify is not None:
+            await self._send_notify(notify)
+
+    def _refer_notify(self, status: int, reason: str, *, final: bool) -> Request | None:
+        subscription, dialog = self._refer, self.dialog
+        if subscription is None or subscription.terminated:
+            log.info("leg %s: no transfer to report %d %s on", self.id, status, reason)
+            return None
+        if dialog is None or self.state is not LegState.ANSWERED:
+            log.info("leg %s: ended, cannot report the transfer (%d %s)", self.id, status, reason)
+            return None
+        now = asyncio.get_running_loop().time()
+        headers, body = subscription.notify_headers(status, reason, final=final, now=now)
+        via_host, via_port = self.host.via_address()
+        return dialog.build_request(
+            "NOTIFY",
+            via_host=via_host,
+            via_port=via_port,
+            contact=self.host.contact_for(self.caller or "aqualine", dialog.transport),
+            body=body,
+            content_type=SIPFRAG_TYPE,
+            headers=[*headers, *self._request_headers()],
+        )
+
+    def _refer_expired(self, subscription: ReferSubscription) -> None:
+        if subscription is not self._refer or subscription.terminated:
+            return
+        log.info("leg %s: the transfer reported no outcome in time", self.id)
+        status, reason = subscription.last
+        notify = self._refer_notify(status, reason, final=False)  # terminated;reason=timeout
+        if notify is not None:
+            self.host.spawn(self._send_notify(notify))
+
+    async def _send_notify(self, notify: Request) -> None:
+        """Send a NOTIFY of the dialog; its answer is only logged."""
+        dialog = self.dialog
+        assert dialog is not None
+        try:
+            destination, transport = await self._destination(dialog)
+            transaction = await self.host.layer.request(notify, destination, transport)
+        except OSError as exc:
+            log.info("leg %s: NOTIFY not sent: %r", self.id, exc)
+            return
+
+        async def answered() -> None:
+            try:
+                response = await transaction.final
+            except OSError as exc:
+                log.info("leg %s: NOTIFY not answered: %r", self.id, exc)
+                return
+            if response.status >= 300:
+                log.info("leg %s: NOTIFY answered %d %s", self.id, response.status, response.reason)
+
+        self.host.spawn(answered())
 
     def _on_reinvite(self, request: Request, transaction: InviteServerTransaction) -> None:
         if self._pending_2xx_cseq is not None:

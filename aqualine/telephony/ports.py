@@ -41,6 +41,14 @@ class TrunkInfo:
     username: str = ""
     password: str = ""
     enabled: bool = True
+    # Outbound calls (click-to-dial, transfer to an outside number): where INVITEs go
+    # ("host" or "host:port"; empty: the trunk carries no outbound calls), the caller ID
+    # presented (empty: the first hotline number) and the digest credentials the trunk's
+    # challenge is answered with (empty: `username` / `password`).
+    outbound_address: str = ""
+    caller_id: str = ""
+    outbound_username: str = ""
+    outbound_password: str = ""
 
 
 @dataclass
@@ -70,6 +78,11 @@ class CallRecord:
     agent_answered_at: datetime | None = None
     wait_seconds: float | None = None  # from joining the queue to an agent answering or leaving
     talk_seconds: float | None = None  # from the agent answering to the end
+    hold_seconds: float = 0.0  # total time the caller was on hold
+    transfer_agent_id: str = ""  # the agent the call was transferred to (a second agent)
+    transfer_target: str = ""  # what it was transferred to: agent ID, extension or number
+    transferred_at: datetime | None = None
+    conference: bool = False  # a three-party conference took place
     extra: dict[str, object] = field(default_factory=dict)
 
 

@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aqualine.telephony.acd.states import AcdError
+from aqualine.telephony.callcontrol import CallController, CallControlRefused, _refer_callback
 from aqualine.telephony.ivr import actions as ivr
 from aqualine.telephony.ivr.flow import Flow
 from aqualine.telephony.ivr.interpreter import CallInfo, Interpreter, Status
@@ -79,6 +81,7 @@ class HotlineSession:
         self._message_timer: asyncio.TimerHandle | None = None
         self._moh = False
         self._announcing = False
+        self.control = CallController(self)
 
     # --- plumbing ------------------------------------------------------------------------------
 
@@ -102,6 +105,7 @@ class HotlineSession:
             "agent_extension": self.agent_extension,
             "queued_at": self.queued_at.isoformat() if self.queued_at else None,
             "recording": str(self.recording.path) if self.recording else None,
+            **self.control.view(),
         }
 
     # --- start ---------------------------------------------------------------------------------
@@ -387,6 +391,16 @@ class HotlineSession:
         def on_ended(leg: OutboundLeg, cause: str) -> None:
             self._spawn(self._agent_hung_up(leg, cause))
 
+        def on_refer(leg: OutboundLeg, refer: Any) -> None:
+            self.agent_refer(leg, refer)
+
+        callbacks = LegCallbacks(
+            on_answered=on_answered,
+            on_failed=on_failed,
+            on_ended=on_ended,
+            on_media=self.agent_media_changed,
+            **_refer_callback(on_refer),
+        )
         record = self.call.record
         leg = await self.centre.host.originate(
             extension,
@@ -394,7 +408,7 @@ class HotlineSession:
             caller=record.caller,
             caller_name=None,
             ring_timeout=(ring or 0) + 5 if ring else None,
-            callbacks=LegCallbacks(on_answered=on_answered, on_failed=on_failed, on_ended=on_ended),
+            callbacks=callbacks,
         )
         self.agent_leg = leg
         if self.state == "ended":
@@ -431,11 +445,17 @@ class HotlineSession:
         self.state = "talking"
         self.agent_id = agent_id
         self.agent_extension = extension
+        self.control.acd_id = self.call_id  # the ACD knows an offered call by its own ID
         now = _now()
         record = self.call.record
-        record.agent_id = agent_id
-        record.agent_extension = extension
-        record.agent_answered_at = now
+        if record.agent_id and record.agent_id != agent_id:
+            # back in the queue after a failed transfer: a second agent takes it
+            record.transfer_agent_id = agent_id
+            record.transferred_at = now
+        else:
+            record.agent_id = agent_id
+            record.agent_extension = extension
+            record.agent_answered_at = now
         if self.queued_at is not None:
             record.wait_seconds = round((now - self.queued_at).total_seconds(), 3)
         self.clock.stop_play(self.leg)
@@ -461,7 +481,58 @@ class HotlineSession:
     async def _agent_hung_up(self, leg: OutboundLeg, cause: str) -> None:
         if leg is not self.agent_leg or self.state == "ended":
             return
+        if self.control.agent_hung_up():  # the caller stays with the consulted party
+            return
         await self.call.hang_up(f"agent hung up ({cause})")
+
+    # --- call control (callcontrol.py) -----------------------------------------------------
+
+    def agent_media_changed(self, leg: OutboundLeg, audio: NegotiatedAudio) -> None:
+        self.control.agent_media_changed(leg, audio)
+
+    def agent_refer(self, leg: OutboundLeg, refer: Any) -> None:
+        """The agent's phone sent REFER (RFC 3515): a blind transfer to its Refer-To."""
+        self._spawn(self._referred(leg, refer))
+
+    async def _referred(self, leg: OutboundLeg, refer: Any) -> None:
+        target = str(getattr(refer, "target_user", "") or "")
+        if leg is not self.agent_leg or self.state != "talking":
+            await leg.notify_refer(481, "Call Does Not Exist", final=True)
+            return
+        try:
+            party = await self.control.start_transfer(target)
+        except CallControlRefused as refused:
+            status, reason = _REFER_REFUSALS.get(refused.code, (403, "Forbidden"))
+            log.info("call %s: REFER to %s refused: %s", self.call_id, target, refused.message)
+            await leg.notify_refer(status, reason, final=True)
+            return
+        except AcdError as refused:
+            status, reason = _REFER_REFUSALS.get(str(refused.code), (486, "Busy Here"))
+            log.info("call %s: REFER to %s refused: %s", self.call_id, target, refused.message)
+            await leg.notify_refer(status, reason, final=True)
+            return
+        # Blind: the transfer is accepted; the phone may hang up once it reads this.
+        await leg.notify_refer(200, "OK", final=True)
+        self.control.run_transfer(party)
+
+    def requeue(self, cause: str) -> None:
+        """A transfer failed: the caller waits in its queue again (or is told and let go)."""
+        queue = self.queue or self.centre.default_queue()
+        if self.leg is None or self.state == "ended":
+            return
+        if queue:
+            self.state = "queued"
+            self.queue = queue
+            self.queued_at = _now()
+            try:
+                self.centre.caller_joined(self, queue)
+            except Exception as exc:
+                log.warning("call %s: cannot queue again: %s", self.call_id, exc)
+            else:
+                if self.state in ("queued", "ringing"):
+                    self._music()
+                return
+        self._spawn(self.call.hang_up(cause))
 
     # --- media events --------------------------------------------------------------------------
 
@@ -506,16 +577,17 @@ class HotlineSession:
             if self.queued_at is not None:
                 record.wait_seconds = round((now - self.queued_at).total_seconds(), 3)
             self.centre.caller_left(self)
-        elif state == "talking":
+        elif state in ("talking", "transferring"):
             outcome = "answered"
             if record.agent_answered_at is not None:
                 record.talk_seconds = round((now - record.agent_answered_at).total_seconds(), 3)
             if self.agent_id:
-                self.centre.call_ended(self)
+                self.centre.end_agent_call(self.control.acd_id)
         elif state == "overflow":
             outcome = "missed"
         elif state in ("ivr", "prompt"):
             outcome = "ivr_only"
+        self.control.release()
         if self.recording is not None:
             recording = self.recording
             self.recording = None
@@ -524,7 +596,7 @@ class HotlineSession:
         leg = self.agent_leg
         self.agent_leg = None
         if leg is not None:
-            if state == "talking":
+            if state in ("talking", "transferring"):
                 self._spawn(leg.hang_up("caller hung up"))
             else:
                 self._spawn(leg.cancel("caller hung up"))
@@ -539,6 +611,17 @@ class HotlineSession:
         with contextlib.suppress(Exception):
             result = await asyncio.wait_for(asyncio.wrap_future(recording.done), 10)
             self.centre.finish_recording(recording, result, self.call_id, "call")
+
+
+_REFER_REFUSALS = {
+    "target_busy": (486, "Busy Here"),
+    "target_not_ready": (480, "Temporarily Unavailable"),
+    "target_logged_out": (480, "Temporarily Unavailable"),
+    "not_registered": (480, "Temporarily Unavailable"),
+    "unknown_target": (404, "Not Found"),
+    "unknown_agent": (404, "Not Found"),
+    "no_trunk": (503, "Service Unavailable"),
+}
 
 
 def _close(socks: tuple[Any, Any]) -> None:

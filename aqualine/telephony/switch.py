@@ -44,8 +44,9 @@ from aqualine.telephony.acd.states import AcdError
 from aqualine.telephony.api.events import Event
 from aqualine.telephony.api.server import CommandRefused
 from aqualine.telephony.audio_prompts import PromptLibrary
+from aqualine.telephony.callcontrol import CallControlRefused
 from aqualine.telephony.calls import CallState, HotlineCall
-from aqualine.telephony.centre import CallCentre
+from aqualine.telephony.centre import CONTROL_COMMANDS, CallCentre
 from aqualine.telephony.config import SwitchConfig
 from aqualine.telephony.digest import DigestAuthenticator, FailureLimiter
 from aqualine.telephony.events import EventBus
@@ -85,7 +86,8 @@ from aqualine.telephony.sip.uri import format_host
 
 log = logging.getLogger("aqualine.switch")
 
-ALLOWED_METHODS = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "INFO")
+# REFER: an agent's phone transfers its call (legs.py, refer.py); callers may not.
+ALLOWED_METHODS = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "INFO", "REFER")
 SUPPORTED_OPTIONS: tuple[str, ...] = ()
 HOUSEKEEPING_INTERVAL = 1.0
 STOP_BYE_WAIT = 3.0
@@ -304,16 +306,41 @@ class Switch:
                     "extension_not_registered", f"extension {extension} is not registered"
                 )
         try:
+            if command in CONTROL_COMMANDS:
+                return await self.centre.control(command, agent_id, params)
             return self.centre.command(command, agent_id, **params)
         except AcdError as refused:
             raise CommandRefused(refused.code, refused.message) from None
+        except CallControlRefused as refused:
+            status = 404 if refused.code in ("unknown_agent", "unknown_call") else 409
+            raise CommandRefused(refused.code, refused.message, status) from None
         except TypeError as exc:
             raise ValueError(f"bad parameters for {command}: {exc}") from None
+
+    async def call_command(
+        self, command: str, call_id: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A supervisor's command on a call: ``supervise`` or ``stop_supervising``."""
+        if self.centre is None:
+            raise CommandRefused("not_running", "the switch is not running", 503)
+        try:
+            if command == "supervise":
+                return self.centre.supervise(call_id, params)
+            if command == "stop_supervising":
+                return self.centre.stop_supervising(call_id)
+        except CallControlRefused as refused:
+            status = 404 if refused.code == "unknown_call" else 409
+            raise CommandRefused(refused.code, refused.message, status) from None
+        raise ValueError(f"unknown command {command!r}")
 
     async def hang_up_call(self, call_id: str) -> bool:
         call = next((c for c in self._calls.values() if c.call_id == call_id), None)
         if call is None:
-            return False
+            outbound = self.centre.outbound_calls.get(call_id) if self.centre else None
+            if outbound is None:
+                return False
+            await outbound.hang_up("hung up by command")
+            return True
         await call.hang_up("hung up by command")
         return True
 
@@ -558,6 +585,8 @@ class Switch:
             call.on_bye(request, transaction)
         elif request.method == "INVITE":
             call.on_reinvite(request, transaction)
+        elif request.method == "REFER":  # a caller does not transfer the hotline
+            transaction.respond(build_response(request, 603, "Transfer not allowed"))
         else:
             transaction.respond(build_response(request, 200, headers=self.common_headers()))
 

@@ -51,6 +51,24 @@ last ``AcdConfig.handle_history`` calls, else ``default_handle_seconds``) ÷ mem
 unknown (None) when no member is signed on. With ``announce_seconds`` > 0 a caller that is still
 waiting after routing hears its position on joining and then every ``announce_seconds``.
 
+**Transfers.** :meth:`Acd.transfer_to_agent` reserves an idle agent for a call transferred to
+it (refused otherwise: ``target_busy`` when it rings, talks or wraps up, ``target_not_ready``,
+``target_logged_out``, ``unknown_agent`` for an agent that never logged in, ``target_busy`` for
+the agent that has the call). The agent that talked the call ends its talk as with
+``call_ended``; the target rings (``transfer_offer``) and gets no queue caller until the switch,
+which rings it and times the ring, reports ``transfer_answered`` (→ talking, answered +1),
+``transfer_failed`` (→ not ready as after a missed offer, missed +1) or ``caller_left`` /
+``call_ended`` (→ idle in its old place, as a withdrawn offer). A transferred call's handle time
+is that of the agent that answered it from the queue; the target's is not counted again.
+
+**The agents' own calls** (click-to-dial). :meth:`Acd.agent_call_started` puts an agent that is
+idle, not ready or in after-call work (which ends) on the call (``outbound`` → talking; refused
+``agent_busy`` while a call rings or is talked); ``call_ended`` then gives after-call work as for
+any call (the queue-less wrap-up limit, talk seconds from the start of the call, no answered
+offer counted). :meth:`Acd.agent_call_failed` (never connected) takes the agent back: to idle
+with its old *idle since* if it was idle (it got no call, as a withdrawn offer), to idle afresh
+if it was in after-call work, to not ready with its old reason.
+
 **Today's counters** per agent: answered, missed, talk seconds (a call counts on the day it
 ends), "today" in ``AcdConfig.timezone``.
 """

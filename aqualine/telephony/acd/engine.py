@@ -71,6 +71,25 @@ def _seconds(start: datetime, end: datetime) -> float:
     return max(0.0, (end - start).total_seconds())
 
 
+# Why a transfer target that is not idle is refused, and how to say it.
+_TARGET_REFUSALS = {
+    S.RINGING: (Refusal.TARGET_BUSY, "is busy: a call rings at it"),
+    S.TALKING: (Refusal.TARGET_BUSY, "is busy: it is on a call"),
+    S.AFTER_CALL_WORK: (Refusal.TARGET_BUSY, "is busy: it is in after-call work"),
+    S.NOT_READY: (Refusal.TARGET_NOT_READY, "is not ready"),
+    S.LOGGED_OUT: (Refusal.TARGET_LOGGED_OUT, "is logged out"),
+}
+
+
+@dataclass(frozen=True)
+class _Before:
+    """Where an agent was when it started its own call: it goes back there if the call fails."""
+
+    state: AgentState
+    reason: str
+    idle_key: tuple[datetime, int] | None
+
+
 @dataclass
 class _Agent:
     agent_id: str
@@ -81,7 +100,9 @@ class _Agent:
     idle_key: tuple[datetime, int] | None = None  # while idle: (idle since, order of entry)
     key_before_offer: tuple[datetime, int] | None = None  # while ringing
     call_id: str = ""  # while ringing, talking, in after-call work
-    queue: str = ""
+    queue: str = ""  # of the call ("" for the agent's own calls)
+    transferred: bool = False  # the call was transferred to the agent (not taken from a queue)
+    before_call: _Before | None = None  # while talking its own (outbound) call
     answered_at: datetime | None = None
     wrap_up_until: datetime | None = None
     day: date | None = None
@@ -125,6 +146,7 @@ class Acd:
         self._by_extension: dict[str, str] = {}
         self._callers: dict[str, _Caller] = {}  # in joining order: longest waiting first
         self._talking: dict[str, str] = {}  # call_id -> agent_id, from answer to call end
+        self._transfers: dict[str, str] = {}  # call_id -> agent_id, ringing after a transfer
         self._caller_seq = itertools.count()
         self._idle_seq = itertools.count()
         self._time: datetime | None = None
@@ -206,8 +228,7 @@ class Acd:
         def act(t: datetime) -> None:
             if queue not in self._queues:
                 raise AcdError(Refusal.UNKNOWN_QUEUE, f"no queue {queue!r}")
-            if call_id in self._callers or call_id in self._talking:
-                raise AcdError(Refusal.DUPLICATE_CALL, f"call {call_id} is already in the ACD")
+            self._check_new_call(call_id)
             config = self._queues[queue].config
             entry = _Caller(call_id, queue, caller, joined_at=t, seq=next(self._caller_seq))
             if config.announce_seconds > 0:
@@ -226,18 +247,20 @@ class Acd:
         return self._run(now, act)
 
     def caller_left(self, call_id: str, *, now: datetime) -> Outcome:
-        """The caller hung up before an agent answered (waiting, or while an agent was rung)."""
+        """The caller hung up before an agent answered (waiting, or while an agent was rung,
+        also after a transfer: the target returns to idle in its old place)."""
 
         def act(t: datetime) -> None:
+            if call_id in self._transfers:
+                self._withdraw_transfer(call_id, t)
+                return
             entry = self._queued(call_id)
             if entry.agent_id:
                 agent = self._agents[entry.agent_id]
                 self._pending.decisions.append(
                     CancelOffer(call_id, agent.agent_id, agent.extension, "caller_left")
                 )
-                self._change(agent, "withdraw", t)
-                agent.idle_key = agent.key_before_offer or agent.idle_key
-                self._clear_call(agent)
+                self._withdraw(agent, t)
             self._leave(entry, "abandoned", t)
 
         return self._run(now, act)
@@ -265,23 +288,138 @@ class Acd:
         return self._run(now, act)
 
     def call_ended(self, call_id: str, *, now: datetime) -> Outcome:
-        """An answered call ended (either side hung up): the agent goes to after-call work."""
+        """An answered call ended (either side hung up): the agent goes to after-call work.
+
+        Also for a transferred call and an agent's own call. A call that ends while it rings at
+        a transfer target ends that ring as :meth:`caller_left` does."""
 
         def act(t: datetime) -> None:
-            agent_id = self._talking.get(call_id)
-            if agent_id is None:
+            if call_id in self._transfers:
+                self._withdraw_transfer(call_id, t)
+                return
+            if call_id not in self._talking:
                 if call_id in self._callers:
                     raise AcdError(
                         Refusal.NOT_ANSWERED,
                         f"call {call_id} was not answered yet: report caller_left",
                     )
                 raise AcdError(Refusal.UNKNOWN_CALL, f"no answered call {call_id}")
-            agent = self._agents[agent_id]
-            self._change(agent, "call_end", t)
+            self._end_talk(call_id, t)
+
+        return self._run(now, act)
+
+    # --- call control: transfers and the agents' own calls ---------------------------------
+
+    def transfer_to_agent(self, call_id: str, agent_id: str, *, now: datetime) -> Outcome:
+        """A call is transferred to `agent_id`, which must be idle.
+
+        The agent talking the call (when the ACD has it) ends its talk as with
+        :meth:`call_ended`; the target rings with the call ("transfer_offer") and is offered no
+        queue caller until the switch reports :meth:`transfer_answered`,
+        :meth:`transfer_failed` or :meth:`caller_left`. The switch rings the target and times
+        the ring: no Offer decision, no ACD timer. A call the ACD does not know (e.g. a consult
+        leg) is accepted and only reserves the target."""
+
+        def act(t: datetime) -> None:
+            target = self._transfer_target(call_id, agent_id)
+            if call_id in self._callers:
+                raise AcdError(
+                    Refusal.NOT_ANSWERED,
+                    f"call {call_id} is still queued: only an answered call can be transferred",
+                )
+            if call_id in self._transfers:
+                raise AcdError(
+                    Refusal.DUPLICATE_CALL,
+                    f"call {call_id} is already being transferred to agent "
+                    f"{self._transfers[call_id]}",
+                )
+            queue = ""
+            holder = self._talking.get(call_id)
+            if holder is not None:
+                queue = self._agents[holder].queue
+                self._end_talk(call_id, t)
+            key = target.idle_key
+            target.call_id, target.queue = call_id, queue
+            self._change(target, "transfer_offer", t)
+            target.key_before_offer, target.transferred = key, True
+            self._transfers[call_id] = agent_id
+
+        return self._run(now, act)
+
+    def transfer_answered(self, call_id: str, *, now: datetime) -> Outcome:
+        """The transfer target answered: it talks (answered +1); report call_ended later."""
+
+        def act(t: datetime) -> None:
+            agent = self._transfer_ringing(call_id)
+            self._change(agent, "answer", t)
+            self._count(agent, t).answered += 1
+            agent.answered_at = t
+            del self._transfers[call_id]
+            self._talking[call_id] = agent.agent_id
+
+        return self._run(now, act)
+
+    def transfer_failed(
+        self, call_id: str, *, now: datetime, cause: OfferFailure = OfferFailure.NO_ANSWER
+    ) -> Outcome:
+        """The transfer target did not take the call: it goes not ready as after a missed
+        queue offer (missed +1); the call is no longer in the ACD."""
+
+        def act(t: datetime) -> None:
+            agent = self._transfer_ringing(call_id)
+            self._ring_missed(agent, _FAILURE_TRANSITION[OfferFailure(cause)], t)
+            del self._transfers[call_id]
+
+        return self._run(now, act)
+
+    def agent_call_started(self, agent_id: str, call_id: str, *, now: datetime) -> Outcome:
+        """The agent's own call (click-to-dial) starts: from idle, not ready or after-call work
+        (which it ends) to talking ("outbound"); refused while a call rings or is talked.
+        Report :meth:`call_ended` when it ends, :meth:`agent_call_failed` if it never
+        connects. Its talk seconds count from now; it counts as no answered offer."""
+
+        def act(t: datetime) -> None:
+            agent = self._agents.get(agent_id)
+            if agent is None:  # never logged in: refused like any logged-out agent
+                check_transition(agent_id, "outbound", S.LOGGED_OUT)
+                return
+            if agent.state in (S.RINGING, S.TALKING):
+                doing = "a call rings at it" if agent.state is S.RINGING else "it is on a call"
+                raise AcdError(Refusal.AGENT_BUSY, f"agent {agent_id} is busy: {doing}")
+            check_transition(agent_id, "outbound", agent.state)
+            self._check_new_call(call_id)
+            before = _Before(agent.state, agent.reason, agent.idle_key)
+            self._change(agent, "outbound", t, call_id=call_id, queue="")
+            agent.call_id, agent.queue, agent.answered_at = call_id, "", t
+            agent.before_call = before
+            self._talking[call_id] = agent_id
+
+        return self._run(now, act)
+
+    def agent_call_failed(self, call_id: str, *, now: datetime) -> Outcome:
+        """The agent's own call never connected: the agent goes back to idle (in its old place
+        in the idle order if it was idle; afresh if it was in after-call work) or to not ready
+        with the reason it had."""
+
+        def act(t: datetime) -> None:
+            agent_id = self._talking.get(call_id)
+            agent = self._agents[agent_id] if agent_id is not None else None
+            if agent is None or agent.before_call is None:
+                if agent is not None:
+                    raise AcdError(
+                        Refusal.UNKNOWN_CALL,
+                        f"call {call_id} is not an agent's own call: report call_ended",
+                    )
+                raise AcdError(Refusal.UNKNOWN_CALL, f"no own call {call_id} of an agent")
+            before = agent.before_call
+            if before.state is S.NOT_READY:
+                self._change(agent, "outbound_failed_not_ready", t, reason=before.reason)
+            else:
+                self._change(agent, "outbound_failed", t)
+                if before.state is S.IDLE:
+                    agent.idle_key = before.idle_key
             del self._talking[call_id]
-            if agent.answered_at is not None:
-                self._count(agent, t).talk_seconds += _seconds(agent.answered_at, t)
-            agent.wrap_up_until = t + timedelta(seconds=self._wrap_up_seconds(agent.queue))
+            self._clear_call(agent)
 
         return self._run(now, act)
 
@@ -380,6 +518,12 @@ class Acd:
     def _queued(self, call_id: str) -> _Caller:
         entry = self._callers.get(call_id)
         if entry is None:
+            if call_id in self._transfers:
+                raise AcdError(
+                    Refusal.UNKNOWN_CALL,
+                    f"call {call_id} rings at agent {self._transfers[call_id]} after a transfer: "
+                    "report transfer_answered or transfer_failed",
+                )
             if call_id in self._talking:
                 raise AcdError(
                     Refusal.UNKNOWN_CALL, f"call {call_id} was answered: report call_ended"
@@ -393,12 +537,58 @@ class Acd:
             raise AcdError(Refusal.NOT_OFFERED, f"call {call_id} is not ringing at an agent")
         return entry
 
+    def _check_new_call(self, call_id: str) -> None:
+        if call_id in self._callers or call_id in self._talking or call_id in self._transfers:
+            raise AcdError(Refusal.DUPLICATE_CALL, f"call {call_id} is already in the ACD")
+
+    def _transfer_target(self, call_id: str, agent_id: str) -> _Agent:
+        """The agent `agent_id` if it can take a transfer of `call_id` (it is idle)."""
+        target = self._agents.get(agent_id)
+        if target is None:
+            raise AcdError(
+                Refusal.UNKNOWN_AGENT,
+                f"agent {agent_id} is unknown: it has not logged in since the switch started",
+            )
+        if agent_id in (self._talking.get(call_id), self._transfers.get(call_id)):
+            raise AcdError(Refusal.TARGET_BUSY, f"agent {agent_id} already has call {call_id}")
+        if target.state is not S.IDLE:
+            code, why = _TARGET_REFUSALS[target.state]
+            if target.state is S.NOT_READY:
+                why = f"{why} ({target.reason})"
+            raise AcdError(code, f"agent {agent_id} cannot take the transfer: it {why}")
+        return target
+
+    def _transfer_ringing(self, call_id: str) -> _Agent:
+        """The agent that call `call_id` rings at after a transfer."""
+        agent_id = self._transfers.get(call_id)
+        if agent_id is not None:
+            return self._agents[agent_id]
+        if call_id in self._talking:
+            raise AcdError(
+                Refusal.NOT_OFFERED,
+                f"call {call_id} is not ringing at a transfer target: it is being talked",
+            )
+        if call_id in self._callers:
+            raise AcdError(Refusal.NOT_OFFERED, f"call {call_id} is queued, not transferred")
+        raise AcdError(Refusal.UNKNOWN_CALL, f"call {call_id} is not being transferred")
+
     # --- internals: state changes -----------------------------------------------------------
 
     def _change(
-        self, agent: _Agent, name: str, t: datetime, *, reason: str = "", by: str = ""
+        self,
+        agent: _Agent,
+        name: str,
+        t: datetime,
+        *,
+        reason: str = "",
+        by: str = "",
+        call_id: str | None = None,
+        queue: str | None = None,
     ) -> None:
-        """Carry out one row of the transition table (or refuse it), and record it."""
+        """Carry out one row of the transition table (or refuse it), and record it.
+
+        The record carries the agent's call, or `call_id` / `queue` when given (a new call that
+        the agent takes on only once the old state, with its call, has ended)."""
         transition = check_transition(agent.agent_id, name, agent.state)
         new_reason = ""
         if transition.target is S.NOT_READY:
@@ -415,8 +605,8 @@ class Acd:
             transition=name,
             at=t,
             duration=_seconds(agent.since, t),
-            call_id=agent.call_id,
-            queue=agent.queue,
+            call_id=agent.call_id if call_id is None else call_id,
+            queue=agent.queue if queue is None else queue,
             by=by,
         )
         leaving_wrap_up = agent.state is S.AFTER_CALL_WORK
@@ -429,14 +619,42 @@ class Acd:
 
     def _wrap_up_ended(self, agent: _Agent, t: datetime) -> None:
         queue = self._queues.get(agent.queue)
-        if queue is not None and agent.answered_at is not None:
+        # a transferred call counts once, with the agent that answered it from the queue
+        if queue is not None and agent.answered_at is not None and not agent.transferred:
             queue.handle_times.append(_seconds(agent.answered_at, t))
+        self._clear_call(agent)
+
+    def _end_talk(self, call_id: str, t: datetime) -> None:
+        """The agent talking `call_id` goes to after-call work; its talk time counts."""
+        agent = self._agents[self._talking[call_id]]
+        self._change(agent, "call_end", t)
+        del self._talking[call_id]
+        if agent.answered_at is not None:
+            self._count(agent, t).talk_seconds += _seconds(agent.answered_at, t)
+        agent.before_call = None
+        agent.wrap_up_until = t + timedelta(seconds=self._wrap_up_seconds(agent.queue))
+
+    def _withdraw(self, agent: _Agent, t: datetime) -> None:
+        """The call that rings at `agent` is gone: idle again, in its old place."""
+        self._change(agent, "withdraw", t)
+        agent.idle_key = agent.key_before_offer or agent.idle_key
+        self._clear_call(agent)
+
+    def _withdraw_transfer(self, call_id: str, t: datetime) -> None:
+        self._withdraw(self._agents[self._transfers[call_id]], t)
+        del self._transfers[call_id]
+
+    def _ring_missed(self, agent: _Agent, transition: str, t: datetime) -> None:
+        """The agent did not take the call that rang: not ready (missed), missed +1."""
+        self._change(agent, transition, t)
+        self._count(agent, t).missed += 1
         self._clear_call(agent)
 
     @staticmethod
     def _clear_call(agent: _Agent) -> None:
         agent.call_id = agent.queue = ""
         agent.answered_at = agent.wrap_up_until = agent.key_before_offer = None
+        agent.transferred, agent.before_call = False, None
 
     def _count(self, agent: _Agent, t: datetime) -> _Agent:
         """The agent, with its counters reset when `t` is on a later day than they count."""
@@ -499,10 +717,7 @@ class Acd:
         )
 
     def _miss(self, entry: _Caller, transition: str, t: datetime) -> None:
-        agent = self._agents[entry.agent_id]
-        self._change(agent, transition, t)
-        self._count(agent, t).missed += 1
-        self._clear_call(agent)
+        self._ring_missed(self._agents[entry.agent_id], transition, t)
         entry.agent_id = ""
         entry.ring_until = None
         if entry.next_announce is not None:

@@ -19,6 +19,18 @@ Sign on / sign off (上号/下号) and not ready (离席):
 
 Nothing that an agent or a supervisor starts is allowed while a call rings or is being talked:
 such a request is refused (``transition_not_allowed``), the agent finishes the call first.
+
+Transfers and the agents' own calls (call control):
+
+- *transfer_offer*: a call is transferred to this agent; it rings, reserved for that call (no
+  queue caller is offered to it), until the switch reports the answer (*answer*), the failure
+  (*ring_timeout*, *decline*, *unreachable*, as for a queue offer) or the caller's hang-up
+  (*withdraw*).
+- *outbound*: the agent's own call (click-to-dial), from any state off a call (while a call
+  rings or is talked the ACD refuses it as ``agent_busy``); *call_end* when it ends. When it
+  never connects the agent goes back where it was: *outbound_failed* to ``idle`` (from idle, in
+  its old place in the idle order, or from after-call work), *outbound_failed_not_ready* to
+  ``not_ready`` with the reason it had before the call.
 """
 
 from __future__ import annotations
@@ -62,7 +74,8 @@ class Transition:
     source: frozenset[AgentState]
     target: AgentState
     who: Who
-    # For a target of not_ready: the reason it sets; None: a configured busy reason is given.
+    # For a target of not_ready: the reason it sets; None: the request gives it (a configured
+    # busy reason; for outbound_failed_not_ready the reason the agent had before its call).
     reason: str | None = ""
     note: str = ""
 
@@ -104,14 +117,20 @@ AGENT_TRANSITIONS: dict[str, Transition] = {
             Who.SYSTEM,
             note="routing picked this agent for a waiting caller",
         ),
-        Transition("answer", frozenset({S.RINGING}), S.TALKING, Who.SYSTEM),
+        Transition(
+            "answer",
+            frozenset({S.RINGING}),
+            S.TALKING,
+            Who.SYSTEM,
+            note="the agent answered a queue offer or a transfer",
+        ),
         Transition(
             "ring_timeout",
             frozenset({S.RINGING}),
             S.NOT_READY,
             Who.SYSTEM,
             MISSED,
-            note="no answer within the ring timeout; the caller goes to the next agent",
+            note="no answer within the ring timeout; a queue caller goes to the next agent",
         ),
         Transition(
             "decline",
@@ -136,6 +155,13 @@ AGENT_TRANSITIONS: dict[str, Transition] = {
             Who.SYSTEM,
             note="the caller hung up while it rang; the agent keeps its place in the idle order",
         ),
+        Transition(
+            "transfer_offer",
+            frozenset({S.IDLE}),
+            S.RINGING,
+            Who.SYSTEM,
+            note="a call is transferred to this agent; the switch times the ring",
+        ),
         Transition("call_end", frozenset({S.TALKING}), S.AFTER_CALL_WORK, Who.SYSTEM),
         Transition("finish_wrap_up", frozenset({S.AFTER_CALL_WORK}), S.IDLE, Who.AGENT),
         Transition(
@@ -144,6 +170,29 @@ AGENT_TRANSITIONS: dict[str, Transition] = {
             S.IDLE,
             Who.SYSTEM,
             note="the queue's wrap-up limit (or the default) ran out",
+        ),
+        Transition(
+            "outbound",
+            _FREE,
+            S.TALKING,
+            Who.AGENT,
+            note="the agent's own call (click-to-dial); from after-call work it ends the wrap-up",
+        ),
+        Transition(
+            "outbound_failed",
+            frozenset({S.TALKING}),
+            S.IDLE,
+            Who.SYSTEM,
+            note="the agent's own call never connected; it was idle (keeps its place in the idle "
+            "order) or in after-call work",
+        ),
+        Transition(
+            "outbound_failed_not_ready",
+            frozenset({S.TALKING}),
+            S.NOT_READY,
+            Who.SYSTEM,
+            None,
+            note="the agent's own call never connected; back to not_ready with its old reason",
         ),
     )
 }
@@ -171,6 +220,10 @@ class Refusal(enum.StrEnum):
     DUPLICATE_CALL = "duplicate_call"
     NOT_OFFERED = "not_offered"  # the call is not ringing at an agent (any more)
     NOT_ANSWERED = "not_answered"  # the call is still queued: it was never answered
+    TARGET_BUSY = "target_busy"  # transfer target ringing, talking or in after-call work
+    TARGET_NOT_READY = "target_not_ready"  # transfer target not ready (any reason)
+    TARGET_LOGGED_OUT = "target_logged_out"  # transfer target logged out
+    AGENT_BUSY = "agent_busy"  # an own call while ringing or talking
 
 
 class TransitionRefused(AcdError):

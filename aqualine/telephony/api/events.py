@@ -11,6 +11,7 @@ back into these classes, so both sides share one schema.
 | `call.answered` | the call was answered (by the switch or an agent) |
 | `call.offered` | a caller is offered to one agent (its phone rings): the screen pop |
 | `call.ended` | the call is over (any cause) |
+| `call.control` | call control on a call: held, transferred, consulting, conference, dialing... |
 | `agent.state_changed` | an agent's state (or not-ready reason) changed; the ACD's history row |
 | `queue.caller_joined` | a caller joined a queue and waits for an agent |
 | `queue.caller_offered` | a waiting caller is being offered to (rung at) one agent |
@@ -102,6 +103,23 @@ class CallEnded(Event):
 
 
 @dataclass(frozen=True)
+class CallControl(Event):
+    """A call-control step on a call (the agent desktop shows it).
+
+    ``action``: held, unheld, transferring, transferred, transfer_failed, consulting,
+    consult_answered, consult_failed, consult_ended, conference, dialing, dial_answered,
+    dial_failed, supervising, supervision_ended. ``detail``: e.g. the SIP cause of a failure.
+    """
+
+    type: ClassVar[str] = "call.control"
+    call_id: str
+    agent_id: str
+    action: str
+    target: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class AgentStateChanged(Event):
     type: ClassVar[str] = "agent.state_changed"
     agent_id: str
@@ -164,6 +182,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CallAnswered,
         CallOffered,
         CallEnded,
+        CallControl,
         AgentStateChanged,
         QueueCallerJoined,
         QueueCallerOffered,

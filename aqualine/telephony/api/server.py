@@ -12,10 +12,16 @@ Every request carries `Authorization: Bearer <token>`; the API listens on loopba
 | `GET /queues` | every queue: members, staffed/idle, waiting callers, longest wait |
 | `POST /agents/{agent_id}/{command}` | an agent's command (below): the agent afterwards |
 | `POST /calls/{call_id}/hangup` | hang up a call in progress (404 when there is none) |
+| `POST /calls/{call_id}/supervise` | `{"extension", "mode": "listen"/"whisper"/"barge", "by"}` |
+| `POST /calls/{call_id}/stop_supervising` | the supervisor's phone is hung up |
 
 Agent commands: `login` (`{"extension": "8001"}`: refused unless the extension is registered),
 `logout`, `sign_on`, `sign_off`, `not_ready` (`{"reason": "休息"}`), `ready`, `finish_wrap_up`,
-and the supervisor's `force_sign_off` / `force_ready` / `force_logout` (`{"by": "1001"}`). A
+the supervisor's `force_sign_off` / `force_ready` / `force_logout` (`{"by": "1001"}`), and call
+control on the agent's current call (`aqualine.telephony.callcontrol`): `hold`, `unhold`,
+`transfer` / `consult` (`{"target": "1002", "kind": "agent"|"extension"|"number"}`, the kind
+guessed when left out), `complete_transfer`, `conference`, `cancel_consult`, and click-to-dial
+`dial` (`{"number": "13900139000"}`, `aqualine.telephony.outbound`). A
 refused command answers 409 `{"error": code, "reason": text}` (codes of
 `aqualine.telephony.acd.states.Refusal`, or `unknown_agent` 404, `extension_not_registered`).
 """
@@ -50,6 +56,10 @@ class SwitchControl(Protocol):
 
     async def agent_command(
         self, command: str, agent_id: str, params: dict[str, Any]
+    ) -> dict[str, Any]: ...
+
+    async def call_command(
+        self, command: str, call_id: str, params: dict[str, Any]
     ) -> dict[str, Any]: ...
 
     async def hang_up_call(self, call_id: str) -> bool: ...
@@ -99,7 +109,7 @@ def build_app(switch: SwitchControl, bus: EventBus, *, token: str) -> web.Applic
     async def queues(request: web.Request) -> web.Response:
         return _json({"queues": switch.queues()})
 
-    async def agent_command(request: web.Request) -> web.Response:
+    async def body_of(request: web.Request) -> dict[str, Any] | web.Response:
         params: dict[str, Any] = {}
         if request.can_read_body:
             try:
@@ -109,6 +119,12 @@ def build_app(switch: SwitchControl, bus: EventBus, *, token: str) -> web.Applic
             if not isinstance(body, dict):
                 return _json({"error": "bad_request", "reason": "the body must be an object"}, 400)
             params = {str(k): v for k, v in body.items()}
+        return params
+
+    async def agent_command(request: web.Request) -> web.Response:
+        params = await body_of(request)
+        if isinstance(params, web.Response):
+            return params
         agent_id = request.match_info["agent_id"][:20]
         command = request.match_info["command"]
         try:
@@ -118,6 +134,19 @@ def build_app(switch: SwitchControl, bus: EventBus, *, token: str) -> web.Applic
         except ValueError as exc:
             return _json({"error": "bad_request", "reason": str(exc)}, 400)
         return _json(view)
+
+    async def call_command(request: web.Request) -> web.Response:
+        params = await body_of(request)
+        if isinstance(params, web.Response):
+            return params
+        call_id = request.match_info["call_id"][:64]
+        try:
+            result = await switch.call_command(request.match_info["command"], call_id, params)
+        except CommandRefused as refused:
+            return _json({"error": refused.code, "reason": refused.reason}, refused.status)
+        except ValueError as exc:
+            return _json({"error": "bad_request", "reason": str(exc)}, 400)
+        return _json(result)
 
     async def hang_up_call(request: web.Request) -> web.Response:
         if await switch.hang_up_call(request.match_info["call_id"][:64]):
@@ -152,6 +181,7 @@ def build_app(switch: SwitchControl, bus: EventBus, *, token: str) -> web.Applic
     app.router.add_get("/queues", queues)
     app.router.add_post("/agents/{agent_id}/{command}", agent_command)
     app.router.add_post("/calls/{call_id}/hangup", hang_up_call)
+    app.router.add_post("/calls/{call_id}/{command}", call_command)
     return app
 
 

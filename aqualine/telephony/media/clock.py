@@ -550,7 +550,11 @@ class MediaClock:
         done: Future[RecordingResult] = Future()
         recording = Recording(next(self._ids), file.path, file.channels, done)
         done.add_done_callback(
-            lambda f: self._outbox.append(RecordingFinished(recording.id, f.result()))
+            lambda f: (
+                None
+                if f.cancelled() or f.exception() is not None
+                else self._outbox.append(RecordingFinished(recording.id, f.result()))
+            )
         )
         try:
             self._submit(lambda: self._engine.start_recording(recording, file, channel_legs))
@@ -558,6 +562,17 @@ class MediaClock:
             file.close()
             raise
         return recording
+
+    def set_recording_legs(
+        self, recording: Recording, legs: Sequence[LegRef], *, stereo: bool = False
+    ) -> None:
+        """Record ``legs`` from the next tick on, in the same file (same channel layout as at
+        the start: stereo puts ``legs[0]`` left and the others right)."""
+        ids = tuple(_leg_id(leg) for leg in legs)
+        if not ids:
+            raise ValueError("record at least one leg")
+        channel_legs = (ids[:1], ids[1:]) if stereo else (ids,)
+        self._submit(lambda: self._engine.set_recording_legs(recording.id, channel_legs))
 
     def stop_recording(self, recording: Recording | int) -> None:
         recording_id = recording.id if isinstance(recording, Recording) else int(recording)

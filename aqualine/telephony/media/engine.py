@@ -513,6 +513,16 @@ class MediaEngine:
         )
         self.plan_dirty = True
 
+    def set_recording_legs(
+        self, recording_id: int, channel_legs: tuple[tuple[int, ...], ...]
+    ) -> None:
+        """Record other legs from now on (a transfer, a conference); the file goes on."""
+        state = self._recordings.get(recording_id)
+        if state is None or len(channel_legs) != len(state.channel_legs):
+            return
+        state.channel_legs = channel_legs
+        self.plan_dirty = True
+
     def stop_recording(self, recording_id: int) -> None:
         if self._recordings.pop(recording_id, None) is None:
             return

@@ -144,7 +144,11 @@ async def agent_phone(
     tone: float = PHONE_TONE,
     timeout: float = 60.0,
 ) -> AsyncIterator[PhoneProcess]:
-    """A registered pjsua2 phone for ``extension``; killed on the way out if still running."""
+    """A registered pjsua2 phone for ``extension``; killed on the way out if still running.
+
+    It takes commands for its latest confirmed call through :meth:`PhoneProcess.send`:
+    ``hold``, ``unhold``, ``xfer <sip-uri or number>``, ``hangup``.
+    """
     password = running.directory.extensions[extension].password
     command = [
         sys.executable,
@@ -171,7 +175,7 @@ async def agent_phone(
     ]
     process = await asyncio.create_subprocess_exec(
         *command,
-        stdin=asyncio.subprocess.DEVNULL,
+        stdin=asyncio.subprocess.PIPE,  # commands: PhoneProcess.send("hold")...
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )

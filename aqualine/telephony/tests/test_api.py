@@ -40,6 +40,11 @@ class FakeSwitch:
     ) -> dict[str, Any]:
         raise CommandRefused("not_running", "a fake switch")
 
+    async def call_command(
+        self, command: str, call_id: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        raise CommandRefused("not_running", "a fake switch")
+
     async def hang_up_call(self, call_id: str) -> bool:
         return False
 
@@ -142,7 +147,7 @@ def test_event_schema_rejects_unknown_types_and_fields() -> None:
 
 def test_agents_log_in_sign_on_and_are_refused_with_reasons_over_http() -> None:
     """The agent commands through the real API of a running switch (ACD behind it)."""
-    from aqualine.telephony.testing.wait import run
+    from aqualine.telephony.testing.wait import run, wait_until
     from aqualine.telephony.tests.fakes import make_config, running_switch
     from aqualine.telephony.tests.uac import SipClient
 
@@ -187,8 +192,20 @@ def test_agents_log_in_sign_on_and_are_refused_with_reasons_over_http() -> None:
                         assert queues[0]["name"] == "hotline" and queues[0]["callers"] == []
                         status, _ = await post("/calls/nope/hangup")
                         assert status == 404
+                        # call control needs a call
+                        status, body = await post("/agents/1001/hold")
+                        assert (status, body["error"]) == (409, "no_call")
+                        status, body = await post("/agents/1002/transfer", {"target": "1001"})
+                        assert (status, body["error"]) == (404, "unknown_agent")
+                        status, body = await post("/calls/nope/supervise", {"extension": "8002"})
+                        assert (status, body["error"]) == (404, "unknown_call")
+                        status, body = await post("/calls/nope/dance")
+                        assert status == 400
                 changes = running.records.agent_changes
-                assert [c.new_state.value for c in changes] == ["not_ready", "idle", "not_ready"]
+                states = ["not_ready", "idle", "not_ready"]
+                # The records are written off the loop (an executor), so the last may trail.
+                assert await wait_until(lambda: len(changes) >= 3, timeout=5)
+                assert [c.new_state.value for c in changes] == states
             finally:
                 await server.stop()
 

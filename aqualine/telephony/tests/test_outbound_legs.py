@@ -21,6 +21,8 @@ import asyncio
 import contextlib
 import importlib.util
 import json
+import os
+import select
 import shutil
 import sys
 import time
@@ -680,7 +682,18 @@ class PhoneProcess:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), remaining)
 
+    async def send(self, line: str) -> None:
+        """Write a command line (``hold``, ``unhold``, ``xfer <target>``, ``hangup``) to the
+        phone's stdin; it answers with a ``command`` event."""
+        stdin = self.process.stdin
+        if stdin is None:
+            raise RuntimeError("the phone was started without a stdin pipe")
+        stdin.write(line.strip().encode() + b"\n")
+        await stdin.drain()
+
     async def finish(self, timeout: float = 20.0) -> int:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
         try:
             await asyncio.wait_for(self.process.wait(), timeout)
         finally:
@@ -773,8 +786,40 @@ def test_a_registered_pjsua2_phone_rings_answers_and_talks_until_either_side_han
 # --- the answering phone, as a program --------------------------------------------------------
 
 
+class StdinCommands:  # pragma: no cover (runs in the phone's subprocess)
+    """Lines from the phone's stdin, read without blocking; none once stdin is at its end
+    (closed, or /dev/null: the phone then only answers, as it always did)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.open = True
+        self.buffer = b""
+
+    def lines(self) -> list[str]:
+        if not self.open:
+            return []
+        try:
+            readable, _, _ = select.select([self.fd], [], [], 0)
+            chunk = os.read(self.fd, 4096) if readable else None
+        except OSError:
+            chunk = b""
+        if chunk == b"":
+            self.open = False
+            chunk = b"\n" if self.buffer else b""
+        if chunk:
+            self.buffer += chunk
+        *complete, self.buffer = self.buffer.split(b"\n")
+        return [line.decode(errors="replace").strip() for line in complete if line.strip()]
+
+
 def phone_main(argv: list[str] | None = None) -> int:  # pragma: no cover (runs in a subprocess)
-    """Register, answer every call (180, then 200), play a tone, record what is heard."""
+    """Register, answer every call (180, then 200), play a tone, record what is heard.
+
+    Commands on stdin, one a line, for the latest confirmed call (each acknowledged by a
+    ``command`` event with ``ok`` and, when refused, ``error``): ``hold`` (re-INVITE,
+    sendonly), ``unhold`` (re-INVITE, sendrecv), ``xfer <sip-uri or number>`` (REFER; the
+    NOTIFYs come back as ``transfer_status`` events), ``hangup`` (BYE).
+    """
     import pjsua2 as pj
 
     from aqualine.telephony.tests.pjsua_phone import Phone
@@ -793,6 +838,13 @@ def phone_main(argv: list[str] | None = None) -> int:  # pragma: no cover (runs 
     parser.add_argument("--log-level", type=int, default=1)
     args = parser.parse_args(argv)
     hangups = [float(value) for value in args.hangup_after.split(",")]
+    # Media states in which the call has a bridge slot (held calls too: what the phone hears
+    # while held, silence, goes on into its recording).
+    connected = (
+        pj.PJSUA_CALL_MEDIA_ACTIVE,
+        pj.PJSUA_CALL_MEDIA_LOCAL_HOLD,
+        pj.PJSUA_CALL_MEDIA_REMOTE_HOLD,
+    )
 
     def emit(kind: str, **values: Any) -> None:
         print(json.dumps({"event": kind, **values}), flush=True)
@@ -805,6 +857,7 @@ def phone_main(argv: list[str] | None = None) -> int:  # pragma: no cover (runs 
             self.recorder_of: dict[int, Any] = {}
             self.pending: list[tuple[float, Any]] = []
             self.confirmed: dict[int, float] = {}
+            self.current: int | None = None  # pjsua id of the latest confirmed call
             self.incoming = 0
             self.finished = 0
 
@@ -844,19 +897,20 @@ def phone_main(argv: list[str] | None = None) -> int:  # pragma: no cover (runs 
                     emit("state", call=self.index, state=info.stateText)
                     if info.state == pj.PJSIP_INV_STATE_CONFIRMED:
                         phone.confirmed[info.id] = time.monotonic()
+                        phone.current = info.id
                     if info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
                         phone.calls.pop(info.id, None)
                         phone.confirmed.pop(info.id, None)
+                        if phone.current == info.id:
+                            phone.current = None
                         phone.finished += 1
                         emit("disconnected", call=self.index, code=info.lastStatusCode)
 
                 def onCallMediaState(self, prm: Any) -> None:
                     info = self.getInfo()
                     for number, media in enumerate(info.media):
-                        if (
-                            media.type == pj.PJMEDIA_TYPE_AUDIO
-                            and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE
-                        ):
+                        if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status in connected:
+                            # A re-INVITE may give the call a new slot: connect it again.
                             audio = self.getAudioMedia(number)
                             phone.tone.startTransmit(audio)
                             recorder = phone.recorder_of.get(self.index)
@@ -866,7 +920,21 @@ def phone_main(argv: list[str] | None = None) -> int:  # pragma: no cover (runs 
                                 phone.recorder_of[self.index] = recorder
                                 phone.recorders.append(recorder)
                             audio.startTransmit(recorder)
-                            emit("media", call=self.index, dir=int(media.dir))
+                            emit(
+                                "media",
+                                call=self.index,
+                                dir=int(media.dir),
+                                held=media.status != pj.PJSUA_CALL_MEDIA_ACTIVE,
+                            )
+
+                def onCallTransferStatus(self, prm: Any) -> None:
+                    emit(
+                        "transfer_status",
+                        call=self.index,
+                        code=prm.statusCode,
+                        reason=prm.reason,
+                        final=bool(prm.finalNotify),
+                    )
 
             class Account(pj.Account):
                 def onRegState(self, prm: Any) -> None:
@@ -891,9 +959,12 @@ def phone_main(argv: list[str] | None = None) -> int:  # pragma: no cover (runs 
             return account
 
         def serve(self) -> None:
+            commands = StdinCommands(sys.stdin.fileno())
             deadline = time.monotonic() + args.timeout
             while self.finished < args.calls and time.monotonic() < deadline:
                 self.endpoint.libHandleEvents(10)
+                for line in commands.lines():
+                    self.command(line)
                 now = time.monotonic()
                 for due, call in list(self.pending):
                     if now >= due:
@@ -908,6 +979,39 @@ def phone_main(argv: list[str] | None = None) -> int:  # pragma: no cover (runs 
                     if call is not None and after > 0 and now - since >= after:
                         del self.confirmed[call_id]
                         call.hangup(pj.CallOpParam())
+
+        def command(self, line: str) -> None:
+            name, _, argument = line.partition(" ")
+            argument = argument.strip()
+            call = self.calls.get(self.current) if self.current is not None else None
+            details: dict[str, Any] = {}
+            try:
+                if name not in ("hold", "unhold", "xfer", "hangup"):
+                    raise ValueError(f"unknown command {line!r}")
+                if call is None:
+                    raise ValueError("no confirmed call")
+                details["call"] = call.index
+                if name == "hold":
+                    call.setHold(pj.CallOpParam(True))
+                elif name == "unhold":
+                    param = pj.CallOpParam(True)
+                    param.opt.flag = pj.PJSUA_CALL_UNHOLD
+                    call.reinvite(param)
+                elif name == "xfer":
+                    if not argument:
+                        raise ValueError("xfer needs a target")
+                    target = argument
+                    if ":" not in target:
+                        target = f"sip:{argument}@127.0.0.1:{args.port}"
+                    details["target"] = target
+                    call.xfer(target, pj.CallOpParam(True))
+                else:
+                    call.hangup(pj.CallOpParam())
+            except (ValueError, pj.Error) as exc:
+                error = exc.info() if isinstance(exc, pj.Error) else str(exc)
+                emit("command", name=name, ok=False, error=error, **details)
+                return
+            emit("command", name=name, ok=True, **details)
 
         def stop(self) -> None:
             self.pending.clear()

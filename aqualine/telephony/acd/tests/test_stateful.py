@@ -1,10 +1,12 @@
-"""Random sequences of arrivals, answers, hang-ups and agent requests, checked against a model.
+"""Random sequences of arrivals, answers, hang-ups, agent requests, transfers and the agents' own
+calls, checked against a model.
 
 The model learns what happened only from the events the ACD publishes (in order) and keeps its
 own idea of who has been idle longest and who has waited longest. At every offer it checks that
 the agent was idle, a member of the caller's queue and the longest idle of them; that the caller
 was waiting (not being rung elsewhere) and had waited longest of the callers the agent could
-take; after every step, that no caller waits while a member of its queue is idle.
+take; after every step, that no caller waits while a member of its queue is idle. An agent
+back from a withdrawn ring or a failed own call it started while idle keeps its old place.
 """
 
 from __future__ import annotations
@@ -84,6 +86,9 @@ class AcdMachine(RuleBasedStateMachine):
         self.holder: dict[str, str] = {}  # extension -> agent
         self.callers: dict[str, Waiting] = {}
         self.talking: dict[str, str] = {}  # call -> agent
+        self.transfers: dict[str, str] = {}  # call -> agent, ringing after a transfer
+        self.own_calls: dict[str, str] = {}  # call -> agent, the agent's own, until it ends
+        self.key_before_own_call: dict[str, tuple[datetime, int] | None] = {}
 
     # --- feeding the model ----------------------------------------------------------------
 
@@ -124,17 +129,33 @@ class AcdMachine(RuleBasedStateMachine):
             self.check_offer(agent, e.call_id, e.queue)
             offered.append((e.call_id, agent))
             self.key_before_offer[agent] = self.idle_key[agent]
-        if old is S.RINGING and new is not S.TALKING:  # the ring ended without an answer
-            entry = self.callers.get(e.call_id)
-            if entry is not None:
-                entry.agent = ""
+        if e.transition == "transfer_offer":
+            assert e.call_id not in self.transfers and e.call_id not in self.talking
+            self.transfers[e.call_id] = agent
+            self.key_before_offer[agent] = self.idle_key[agent]
+        if old is S.RINGING:
+            if e.call_id in self.transfers:
+                assert self.transfers.pop(e.call_id) == agent
+                if new is S.TALKING:
+                    self.talking[e.call_id] = agent
+            elif new is not S.TALKING:  # the ring ended without an answer
+                entry = self.callers.get(e.call_id)
+                if entry is not None:
+                    entry.agent = ""
         if old is S.TALKING:
             assert self.talking.pop(e.call_id) == agent
+            self.own_calls.pop(e.call_id, None)  # ended, failed or transferred
+        if e.transition == "outbound":
+            self.talking[e.call_id] = agent
+            self.own_calls[e.call_id] = agent
+            self.key_before_own_call[agent] = self.idle_key.get(agent)
         if old is S.IDLE:
             del self.idle_key[agent]
         if new is S.IDLE:
             if e.transition == "withdraw":
                 self.idle_key[agent] = self.key_before_offer[agent]
+            elif e.transition == "outbound_failed" and self.key_before_own_call[agent]:
+                self.idle_key[agent] = self.key_before_own_call[agent]  # type: ignore[assignment]
             else:
                 self.idle_key[agent] = (when, next(self.order))
         self.state[agent] = new
@@ -256,6 +277,96 @@ class AcdMachine(RuleBasedStateMachine):
         self.observe(self.acd.call_ended(call_id, now=self.now(step)))
         assert self.state[agent] in (S.AFTER_CALL_WORK, S.IDLE, S.RINGING)
 
+    # --- transfers and the agents' own calls ---------------------------------------------------
+
+    @precondition(lambda self: self.talking)
+    @rule(data=st.data(), to_idle=st.booleans(), step=steps)
+    def transfer(self, data: st.DataObject, to_idle: bool, step: float) -> None:
+        now = self.now(step)
+        self.observe(self.acd.tick(now))
+        if not self.talking:
+            return
+        call_id = data.draw(st.sampled_from(sorted(self.talking)))
+        idle = sorted(a for a, state in self.state.items() if state is S.IDLE)
+        to = data.draw(st.sampled_from(idle if to_idle and idle else sorted(AGENTS)))
+        holder, before = self.talking[call_id], self.state[to]
+        try:
+            outcome = self.acd.transfer_to_agent(call_id, to, now=now)
+        except AcdError as refused:
+            expected = {
+                S.RINGING: Refusal.TARGET_BUSY,
+                S.TALKING: Refusal.TARGET_BUSY,
+                S.AFTER_CALL_WORK: Refusal.TARGET_BUSY,
+                S.NOT_READY: Refusal.TARGET_NOT_READY,
+                S.LOGGED_OUT: Refusal.TARGET_LOGGED_OUT,
+            }[before]
+            if before is S.LOGGED_OUT and to not in self.acd_knows:
+                expected = Refusal.UNKNOWN_AGENT
+            assert refused.code == expected
+            assert self.talking.get(call_id) == holder
+            return
+        assert before is S.IDLE and to != holder
+        self.observe(outcome)
+        assert self.transfers[call_id] == to and self.state[to] is S.RINGING
+        assert self.state[holder] in (S.AFTER_CALL_WORK, S.IDLE, S.RINGING)
+
+    @property
+    def acd_knows(self) -> set[str]:
+        return {v.agent_id for v in self.acd.agents(now=at(self.seconds))}
+
+    @precondition(lambda self: self.transfers)
+    @rule(data=st.data(), step=steps)
+    def transfer_answered(self, data: st.DataObject, step: float) -> None:
+        call_id = data.draw(st.sampled_from(sorted(self.transfers)))
+        agent = self.transfers[call_id]
+        self.observe(self.acd.transfer_answered(call_id, now=self.now(step)))
+        assert self.talking[call_id] == agent and self.state[agent] is S.TALKING
+
+    @precondition(lambda self: self.transfers)
+    @rule(
+        data=st.data(),
+        how=st.sampled_from(["failed", "caller_left", "call_ended"]),
+        step=steps,
+    )
+    def transfer_not_taken(self, data: st.DataObject, how: str, step: float) -> None:
+        call_id = data.draw(st.sampled_from(sorted(self.transfers)))
+        agent = self.transfers[call_id]
+        now = self.now(step)
+        if how == "failed":
+            self.observe(self.acd.transfer_failed(call_id, now=now))
+            assert self.state[agent] is S.NOT_READY
+        else:
+            self.observe(getattr(self.acd, how)(call_id, now=now))
+            assert self.state[agent] in (S.IDLE, S.RINGING)
+        assert call_id not in self.transfers and call_id not in self.talking
+
+    @rule(agent=st.sampled_from(sorted(AGENTS)), step=steps)
+    def agent_dials(self, agent: str, step: float) -> None:
+        now = self.now(step)
+        self.observe(self.acd.tick(now))
+        before = self.state[agent]
+        call_id = f"out-{next(self.calls)}"
+        try:
+            outcome = self.acd.agent_call_started(agent, call_id, now=now)
+        except AcdError as refused:
+            if before in (S.RINGING, S.TALKING):
+                assert refused.code == Refusal.AGENT_BUSY
+            else:
+                assert before is S.LOGGED_OUT and refused.code == Refusal.TRANSITION_NOT_ALLOWED
+            return
+        assert before in (S.IDLE, S.NOT_READY, S.AFTER_CALL_WORK)
+        self.observe(outcome)
+        assert self.own_calls[call_id] == agent and self.state[agent] is S.TALKING
+
+    @precondition(lambda self: self.own_calls)
+    @rule(data=st.data(), step=steps)
+    def own_call_fails(self, data: st.DataObject, step: float) -> None:
+        call_id = data.draw(st.sampled_from(sorted(self.own_calls)))
+        agent = self.own_calls[call_id]
+        self.observe(self.acd.agent_call_failed(call_id, now=self.now(step)))
+        assert self.state[agent] in (S.IDLE, S.NOT_READY, S.RINGING)
+        assert call_id not in self.own_calls and call_id not in self.talking
+
     # --- what must always hold ---------------------------------------------------------------
 
     @invariant()
@@ -267,7 +378,7 @@ class AcdMachine(RuleBasedStateMachine):
 
     @invariant()
     def one_call_per_agent(self) -> None:
-        rung = [w.agent for w in self.callers.values() if w.agent]
+        rung = [w.agent for w in self.callers.values() if w.agent] + list(self.transfers.values())
         busy = rung + list(self.talking.values())
         assert len(busy) == len(set(busy))
         for agent in rung:

@@ -46,6 +46,10 @@ EXPECTED: dict[str, tuple[set[AgentState], AgentState, str | None]] = {
     "call_end": ({S.TALKING}, S.AFTER_CALL_WORK, ""),
     "finish_wrap_up": ({S.AFTER_CALL_WORK}, S.IDLE, ""),
     "wrap_up_timeout": ({S.AFTER_CALL_WORK}, S.IDLE, ""),
+    "transfer_offer": ({S.IDLE}, S.RINGING, ""),
+    "outbound": (FREE, S.TALKING, ""),
+    "outbound_failed": ({S.TALKING}, S.IDLE, ""),
+    "outbound_failed_not_ready": ({S.TALKING}, S.NOT_READY, None),
 }
 
 ALL_PAIRS = [(name, state) for name in EXPECTED for state in S]
@@ -81,6 +85,7 @@ COMMANDS: dict[str, Callable[[Desk], Outcome]] = {
     "ready": lambda d: d.acd.set_ready("1001", now=d.later(1)),
     "force_ready": lambda d: d.acd.force_ready("1001", by=SUPERVISOR, now=d.later(1)),
     "finish_wrap_up": lambda d: d.acd.finish_wrap_up("1001", now=d.later(1)),
+    "outbound": lambda d: d.acd.agent_call_started("1001", "out-1", now=d.later(1)),
 }
 
 
@@ -99,6 +104,8 @@ def test_requests_change_the_state_or_are_refused(name: str, state: AgentState) 
         outcome = COMMANDS[name](d)
         assert d.state("1001") is target
         assert d.reason("1001") == ("培训" if reason is None else reason)
+        if name == "outbound":
+            assert d.acd.agent("1001", now=d.now).call_id == "out-1"  # type: ignore[union-attr]
         # sign_off when signed off changes nothing; everything else leaves one record
         if not (state is S.NOT_READY and reason == SIGNED_OFF):
             assert [(c.old_state, c.new_state, c.transition) for c in outcome.changes] == [
@@ -107,7 +114,10 @@ def test_requests_change_the_state_or_are_refused(name: str, state: AgentState) 
     else:
         with pytest.raises(AcdError) as refused:
             COMMANDS[name](d)
-        expected = Refusal.AGENT_LOGGED_IN if name == "login" else Refusal.TRANSITION_NOT_ALLOWED
+        expected = {
+            "login": Refusal.AGENT_LOGGED_IN,
+            "outbound": Refusal.AGENT_BUSY if state in (S.RINGING, S.TALKING) else None,
+        }.get(name) or Refusal.TRANSITION_NOT_ALLOWED
         assert refused.value.code == expected
         assert d.state("1001") is state
 
@@ -161,14 +171,23 @@ def test_busy_reasons_cannot_reuse_system_reasons() -> None:
 
 def test_the_agent_bar_shows_the_buttons_of_the_state() -> None:
     assert available_transitions(S.LOGGED_OUT) == ["login"]
-    assert available_transitions(S.IDLE) == ["logout", "sign_off", "not_ready"]
+    assert available_transitions(S.IDLE) == ["logout", "sign_off", "not_ready", "outbound"]
     assert available_transitions(S.NOT_READY) == [
         "logout",
         "sign_on",
         "sign_off",
         "not_ready",
         "ready",
+        "outbound",
     ]
+    assert available_transitions(S.AFTER_CALL_WORK) == [
+        "logout",
+        "sign_off",
+        "not_ready",
+        "finish_wrap_up",
+        "outbound",
+    ]
+    assert available_transitions(S.RINGING) == []
     assert available_transitions(S.TALKING) == []
     assert available_transitions(S.AFTER_CALL_WORK, (Who.SUPERVISOR,)) == [
         "force_logout",
@@ -177,5 +196,5 @@ def test_the_agent_bar_shows_the_buttons_of_the_state() -> None:
     ]
     d = desk()
     d.signed_on("1002")
-    assert d.acd.agent_transitions("1002") == ["logout", "sign_off", "not_ready"]
+    assert d.acd.agent_transitions("1002") == ["logout", "sign_off", "not_ready", "outbound"]
     assert d.acd.agent_transitions("1003") == ["login"]

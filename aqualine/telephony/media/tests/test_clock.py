@@ -335,7 +335,9 @@ async def test_music_on_hold_loops_until_stopped_and_is_not_the_agent() -> None:
             assert not is_silent(music)
             assert frames_with_tone(music, AGENT) < 0.05
             assert correlation(music, music_on_hold()) > 0.8
-            assert PlaybackFinished(a.id, playback.id, False) in events.seen
+            # The future resolves on the clock thread; the event reaches the loop a moment later.
+            finished = PlaybackFinished(a.id, playback.id, False)
+            assert await wait_until(lambda: finished in events.seen, timeout=5)
 
 
 @in_loop
