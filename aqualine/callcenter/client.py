@@ -28,6 +28,10 @@ class SwitchRefused(Exception):
         self.status = status
 
 
+def _target(target: str, kind: str) -> dict[str, str]:
+    return {"target": target, "kind": kind} if kind else {"target": target}
+
+
 class SwitchClient:
     def __init__(
         self, base_url: str | None = None, token: str | None = None, timeout: float = 2.0
@@ -87,6 +91,58 @@ class SwitchClient:
 
     def hang_up(self, call_id: str) -> None:
         self._post(f"/calls/{urllib.parse.quote(call_id, safe='')}/hangup")
+
+    # --- call control (issue 6): each acts on the agent's current call; the switch answers with
+    # the agent's view and the call's snapshot ("call"), or refuses (SwitchRefused: no_call,
+    # not_talking, already_held, not_held, target_busy, target_not_ready, target_logged_out,
+    # unknown_target, no_trunk, no_consult, consult_pending, not_registered, agent_busy).
+
+    def hold(self, agent_id: str) -> dict[str, Any]:
+        """The caller hears music on hold; the agent hears silence."""
+        return self.agent_command("hold", agent_id)
+
+    def unhold(self, agent_id: str) -> dict[str, Any]:
+        return self.agent_command("unhold", agent_id)
+
+    def transfer(self, agent_id: str, target: str, kind: str = "") -> dict[str, Any]:
+        """Blind transfer to `target`; `kind` ("agent", "extension", "number") or "" for the
+        switch to decide (an agent ID, else a registered extension, else an outside number)."""
+        return self.agent_command("transfer", agent_id, **_target(target, kind))
+
+    def consult(self, agent_id: str, target: str, kind: str = "") -> dict[str, Any]:
+        """The caller is held (music), `target` rings; the agent talks with it privately."""
+        return self.agent_command("consult", agent_id, **_target(target, kind))
+
+    def complete_transfer(self, agent_id: str) -> dict[str, Any]:
+        """Attended transfer: the caller and the consulted party talk; the agent leaves."""
+        return self.agent_command("complete_transfer", agent_id)
+
+    def conference(self, agent_id: str) -> dict[str, Any]:
+        """Caller, agent and consulted party all hear each other."""
+        return self.agent_command("conference", agent_id)
+
+    def cancel_consult(self, agent_id: str) -> dict[str, Any]:
+        """The consulted party is hung up; the caller is back with the agent."""
+        return self.agent_command("cancel_consult", agent_id)
+
+    def dial(self, agent_id: str, number: str) -> dict[str, Any]:
+        """Click-to-dial: the agent's extension rings, then `number` through the trunk. The
+        answer holds the new call's "call_id"."""
+        return self.agent_command("dial", agent_id, number=number)
+
+    def supervise(self, call_id: str, extension: str, mode: str, by: str) -> dict[str, Any]:
+        """Ring the supervisor's `extension` into the call: mode "listen", "whisper" (only the
+        agent hears the supervisor) or "barge"; again with another mode switches it."""
+        quoted = urllib.parse.quote(call_id, safe="")
+        result: dict[str, Any] = self._post(
+            f"/calls/{quoted}/supervise", {"extension": extension, "mode": mode, "by": by}
+        )
+        return result
+
+    def stop_supervising(self, call_id: str) -> dict[str, Any]:
+        quoted = urllib.parse.quote(call_id, safe="")
+        result: dict[str, Any] = self._post(f"/calls/{quoted}/stop_supervising")
+        return result
 
     def status(self) -> dict[str, Any]:
         result: dict[str, Any] = self._get("/status")

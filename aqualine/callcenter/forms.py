@@ -4,9 +4,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aqualine.callcenter.models import (
+    caller_id_validator,
     extension_number_validator,
     validate_host_list,
     validate_number_list,
+    validate_outbound_address,
 )
 
 
@@ -47,6 +49,36 @@ class TrunkForm(forms.Form):
     username = forms.CharField(label=_("Digest user name"), max_length=100, required=False)
     password = forms.CharField(
         label=_("Digest password"),
+        max_length=100,
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Leave empty to keep the current password."),
+    )
+    outbound_address = forms.CharField(
+        label=_("Outbound address"),
+        max_length=255,
+        required=False,
+        validators=[validate_outbound_address],
+        help_text=_(
+            "Where outbound calls (click-to-dial, transfers to outside numbers) go: host or "
+            "host:port, e.g. 10.0.0.1:5060. Empty: this trunk carries no outbound calls."
+        ),
+    )
+    caller_id = forms.CharField(
+        label=_("Caller ID"),
+        max_length=21,
+        required=False,
+        validators=[caller_id_validator],
+        help_text=_("The number the called party sees. Empty: the first hotline number."),
+    )
+    outbound_username = forms.CharField(
+        label=_("Outbound digest user name"),
+        max_length=100,
+        required=False,
+        help_text=_("For the carrier's challenge to outbound calls. Empty: the user name above."),
+    )
+    outbound_password = forms.CharField(
+        label=_("Outbound digest password"),
         max_length=100,
         required=False,
         widget=forms.PasswordInput(render_value=False),

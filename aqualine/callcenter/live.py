@@ -9,8 +9,10 @@ task reads :meth:`SwitchClient.events` and reconnects with a growing, jittered b
 
 Each event goes to the Channels groups that need it (:func:`route`):
 
-- ``agent_<agent_id>``: ``call.offered`` to that agent, its ``agent.state_changed``, and
-  ``call.ended`` of a call that was offered to it;
+- ``agent_<agent_id>``: ``call.offered`` to that agent, its ``agent.state_changed``,
+  ``call.ended`` of a call that was offered to it (or that it dialled), and ``call.control``
+  on its calls (held, transferred, consulting, dialing, ...) except supervision, which the
+  agent is not told of;
 - ``supervisors``: every ``agent.*``, ``queue.*`` and ``call.*`` event.
 
 Group names are local to the process (:func:`local_group`): with the in-memory channel layer
@@ -42,6 +44,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from aqualine.callcenter.client import SwitchClient
 from aqualine.telephony.api.events import (
     AgentStateChanged,
+    CallControl,
     CallEnded,
     CallOffered,
     Event,
@@ -55,6 +58,8 @@ SUPERVISED_KINDS = frozenset({"agent", "queue", "call"})
 PROCESS_TAG = secrets.token_hex(6)
 _GROUP_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 MAX_TRACKED_CALLS = 5000
+# call.control actions only the supervisors hear (a supervisor listening in is not announced).
+SUPERVISION_ACTIONS = frozenset({"supervising", "supervision_ended"})
 
 
 def agent_group(agent_id: str) -> str:
@@ -80,6 +85,11 @@ def route(event: Event, calls: MutableMapping[str, str]) -> list[str]:
         agent = event.agent_id
         if event.call_id and event.new_state in ("ringing", "talking"):
             calls[event.call_id] = agent
+    elif isinstance(event, CallControl):
+        if event.action not in SUPERVISION_ACTIONS:
+            agent = event.agent_id
+            if event.action == "dialing" and event.call_id:
+                calls[event.call_id] = agent  # its end reaches the agent who dialled
     elif isinstance(event, CallEnded):
         agent = calls.pop(event.call_id, "")
     while len(calls) > MAX_TRACKED_CALLS:

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import re
 import secrets
 import string
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator, validate_ipv46_address
+from django.core.validators import (
+    RegexValidator,
+    validate_ipv4_address,
+    validate_ipv6_address,
+    validate_ipv46_address,
+)
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +37,54 @@ def validate_host_list(value: str) -> None:
             validate_ipv46_address(host)
         except ValidationError:
             raise ValidationError(_("%(host)s is not an IP address.") % {"host": host}) from None
+
+
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def _is_host_name(host: str) -> bool:
+    labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
+    if len(host) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
+        return False
+    return not labels[-1].isdigit()  # 10.0.0.300 is no IP address and no name either
+
+
+def validate_outbound_address(value: str) -> None:
+    """ "host" or "host:port": an IP address or a DNS name; an IPv6 address in brackets
+    ("[2001:db8::1]" or "[2001:db8::1]:5060")."""
+    text = value.strip()
+    invalid = ValidationError(
+        _("Enter a host or host:port, e.g. 10.0.0.1 or sip.carrier.example:5060."),
+        code="invalid",
+    )
+    bracketed = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\](?::([0-9]{1,5}))?", text)
+    if bracketed:
+        host, port, ipv6 = bracketed[1], bracketed[2] or "", True
+    elif text.count(":") == 1:
+        (host, port), ipv6 = text.split(":"), False
+        if not port.isdigit():
+            raise invalid
+    elif ":" in text:  # a bare IPv6 address: its colons would read as a port
+        raise invalid
+    else:
+        host, port, ipv6 = text, "", False
+    if port and not 1 <= int(port) <= 65535:
+        raise invalid
+    if ipv6:
+        try:
+            validate_ipv6_address(host)
+        except ValidationError:
+            raise invalid from None
+    elif not _is_host_name(host):
+        try:
+            validate_ipv4_address(host)
+        except ValidationError:
+            raise invalid from None
+
+
+caller_id_validator = RegexValidator(
+    r"^\+?[0-9]{2,20}$", _("A caller ID is a phone number: up to 20 digits.")
+)
 
 
 def validate_number_list(value: str) -> None:
@@ -102,6 +156,29 @@ class Trunk(models.Model):
         help_text=_("When set, calls from the trunk must also authenticate."),
     )
     password = models.CharField(_("digest password"), max_length=100, blank=True)
+    # Outbound calls (click-to-dial, transfers to outside numbers): the first enabled trunk
+    # with an outbound address carries them.
+    outbound_address = models.CharField(
+        _("outbound address"),
+        max_length=255,
+        blank=True,
+        validators=[validate_outbound_address],
+        help_text=_("Where outbound calls go: host or host:port. Empty: no outbound calls."),
+    )
+    caller_id = models.CharField(
+        _("caller ID"),
+        max_length=21,
+        blank=True,
+        validators=[caller_id_validator],
+        help_text=_("The number the called party sees. Empty: the first hotline number."),
+    )
+    outbound_username = models.CharField(
+        _("outbound digest user name"),
+        max_length=100,
+        blank=True,
+        help_text=_("Empty: the digest user name above."),
+    )
+    outbound_password = models.CharField(_("outbound digest password"), max_length=100, blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -153,6 +230,11 @@ class CallRecord(models.Model):
     agent_answered_at = models.DateTimeField(_("answered by the agent"), null=True, blank=True)
     wait_seconds = models.FloatField(_("queue wait (seconds)"), null=True, blank=True)
     talk_seconds = models.FloatField(_("talk time (seconds)"), null=True, blank=True)
+    hold_seconds = models.FloatField(_("time on hold (seconds)"), default=0)
+    transfer_agent_id = models.CharField(_("transferred to agent"), max_length=20, blank=True)
+    transfer_target = models.CharField(_("transferred to"), max_length=64, blank=True)
+    transferred_at = models.DateTimeField(_("transferred"), null=True, blank=True)
+    conference = models.BooleanField(_("three-party conference"), default=False)
     extra = models.JSONField(default=dict, blank=True)
 
     class Meta:

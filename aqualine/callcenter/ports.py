@@ -86,6 +86,10 @@ class OrmDirectory:
                 username=t.username,
                 password=t.password,
                 enabled=t.enabled,
+                outbound_address=t.outbound_address.strip(),
+                caller_id=t.caller_id,
+                outbound_username=t.outbound_username,
+                outbound_password=t.outbound_password,
             )
             for t in Trunk.objects.all()
         ]
@@ -155,6 +159,11 @@ def _fields(record: CoreCallRecord) -> dict[str, object]:
         "agent_answered_at": record.agent_answered_at,
         "wait_seconds": record.wait_seconds,
         "talk_seconds": record.talk_seconds,
+        "hold_seconds": record.hold_seconds or 0.0,
+        "transfer_agent_id": record.transfer_agent_id[:20],
+        "transfer_target": record.transfer_target[:64],
+        "transferred_at": record.transferred_at,
+        "conference": record.conference,
         "extra": record.extra,
     }
 

@@ -88,6 +88,9 @@ def _trunk_snapshot(trunk: Trunk) -> dict[str, Any]:
         "hosts": trunk.hosts,
         "numbers": trunk.numbers,
         "username": trunk.username,
+        "outbound_address": trunk.outbound_address,
+        "caller_id": trunk.caller_id,
+        "outbound_username": trunk.outbound_username,
         "enabled": trunk.enabled,
     }
 
@@ -103,9 +106,14 @@ def trunk_save(
     username: str,
     password: str,
     enabled: bool,
+    outbound_address: str = "",
+    caller_id: str = "",
+    outbound_username: str = "",
+    outbound_password: str = "",
     request: HttpRequest | None = None,
 ) -> Trunk:
-    """Create a trunk (trunk=None) or update one; an empty password keeps the old one."""
+    """Create a trunk (trunk=None) or update one; an empty password (either of them) keeps
+    the old one."""
     with transaction.atomic():
         clash = Trunk.objects.filter(name=name)
         if trunk is not None:
@@ -123,6 +131,10 @@ def trunk_save(
                 username=username,
                 password=password,
                 enabled=enabled,
+                outbound_address=outbound_address,
+                caller_id=caller_id,
+                outbound_username=outbound_username,
+                outbound_password=outbound_password,
             )
             with unique_or(name_taken):
                 trunk.save()
@@ -130,8 +142,12 @@ def trunk_save(
             claim_version(trunk, version or 0)
             trunk.name, trunk.hosts, trunk.numbers = name, hosts, numbers
             trunk.username, trunk.enabled = username, enabled
+            trunk.outbound_address, trunk.caller_id = outbound_address, caller_id
+            trunk.outbound_username = outbound_username
             if password:
                 trunk.password = password
+            if outbound_password:
+                trunk.outbound_password = outbound_password
             with unique_or(name_taken):
                 trunk.save()
         after = _trunk_snapshot(trunk)
@@ -147,6 +163,8 @@ def trunk_save(
             diff = changes(before, after)
             if password:
                 diff["password"] = ["***", "***"]
+            if outbound_password:
+                diff["outbound_password"] = ["***", "***"]
             if diff:
                 audit_record(
                     actor=actor,

@@ -115,6 +115,9 @@ def trunk_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             "hosts": trunk.hosts,
             "numbers": trunk.numbers,
             "username": trunk.username,
+            "outbound_address": trunk.outbound_address,
+            "caller_id": trunk.caller_id,
+            "outbound_username": trunk.outbound_username,
             "enabled": trunk.enabled,
         }
     form = TrunkForm(request.POST or None, initial=initial)
@@ -131,6 +134,10 @@ def trunk_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 username=data["username"],
                 password=data["password"],
                 enabled=data["enabled"],
+                outbound_address=data["outbound_address"].strip(),
+                caller_id=data["caller_id"],
+                outbound_username=data["outbound_username"],
+                outbound_password=data["outbound_password"],
                 request=request,
             )
         except (ValidationError, ConflictError) as error:

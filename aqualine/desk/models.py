@@ -27,6 +27,8 @@ class MissedCallHandled(models.Model):
         permissions = [
             ("use_desktop", _("Use the agent desktop")),
             ("supervise", _("Monitor agents and queues, force agents' states")),
+            ("control_calls", _("Hold, transfer and conference own calls, place outbound calls")),
+            ("supervise_calls", _("Listen in on, whisper to and barge into agents' calls")),
         ]
 
     def __str__(self) -> str:

@@ -30,6 +30,19 @@ AGENT_COMMANDS = (
 )
 SUPERVISOR_COMMANDS = ("force_sign_off", "force_ready")
 MISSED_OUTCOMES = ("abandoned", "missed")
+# Call control on the agent's own current call (the desktop's call bar).
+CALL_COMMANDS = (
+    "hold",
+    "unhold",
+    "transfer",
+    "consult",
+    "complete_transfer",
+    "conference",
+    "cancel_consult",
+)
+TARGET_COMMANDS = ("transfer", "consult")  # these name whom to: an agent, extension or number
+TARGET_KINDS = ("agent", "extension", "number")
+SUPERVISE_MODES = ("listen", "whisper", "barge")
 
 
 def command_table(who: Who = Who.AGENT) -> dict[str, list[str]]:
@@ -66,6 +79,7 @@ def _call_view(call: dict[str, Any] | None) -> dict[str, Any] | None:
         "call_id": call.get("call_id", ""),
         "caller": call.get("caller", ""),
         "callee": call.get("callee", ""),
+        "direction": call.get("direction", ""),
         "started_at": call.get("started_at"),
     }
 
@@ -88,6 +102,43 @@ def agent_desk_state(*, agent_id: str, client: SwitchClient | None = None) -> di
         "agent": view or _logged_out(agent_id),
         "call": _call_view(call),
     }
+
+
+def transfer_targets(*, agent_id: str, client: SwitchClient | None = None) -> dict[str, Any]:
+    """The agents a call can be transferred to or consulted with: every other agent logged in
+    to the queue, with their state (only an idle one can take it), idle ones first."""
+    client = client or SwitchClient()
+    try:
+        live_agents = client.agents()
+    except SwitchUnavailable:
+        return {"switch_ok": False, "agents": []}
+    others = [
+        a
+        for a in live_agents
+        if a.get("agent_id") != agent_id and a.get("state") not in (None, "logged_out")
+    ]
+    names = dict(
+        User.objects.filter(agent_id__in=[a["agent_id"] for a in others]).values_list(
+            "agent_id", "name"
+        )
+    )
+    agents = [
+        {
+            "agent_id": a["agent_id"],
+            "name": names.get(a["agent_id"], ""),
+            "extension": a.get("extension", ""),
+            "state": a.get("state", ""),
+        }
+        for a in others
+    ]
+    agents.sort(key=lambda a: (a["state"] != AgentState.IDLE.value, a["agent_id"]))
+    return {"switch_ok": True, "agents": agents}
+
+
+def own_extension(*, agent_id: str, client: SwitchClient) -> str:
+    """The extension the agent is logged in on ("" when not logged in)."""
+    view = next((a for a in client.agents() if a.get("agent_id") == agent_id), None)
+    return str(view.get("extension") or "") if view is not None else ""
 
 
 def desk_agents() -> list[User]:

@@ -1,10 +1,14 @@
 """Writes of the agent desktop and the monitor: agents' commands to the switch (each agent only
-as themselves), the supervisor's forced changes (audited), hanging up one's own call, and
-marking a missed call handled. The switch is called through the callcenter client, in the
-calling thread (Django runs the synchronous views off the event loop)."""
+as themselves), the supervisor's forced changes (audited), hanging up one's own call, call
+control of one's own call (hold, transfer, consult, conference, click-to-dial), supervising
+another agent's call (listen, whisper, barge: audited), and marking a missed call handled.
+The switch is called through the callcenter client, in the calling thread (Django runs the
+synchronous views off the event loop)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -18,7 +22,23 @@ from aqualine.callcenter.ports import BUSY_REASONS
 from aqualine.core.audit import audit_record
 from aqualine.desk.models import MissedCallHandled
 from aqualine.desk.permissions import DeskPerm
-from aqualine.desk.selectors import AGENT_COMMANDS, MISSED_OUTCOMES, SUPERVISOR_COMMANDS
+from aqualine.desk.selectors import (
+    AGENT_COMMANDS,
+    CALL_COMMANDS,
+    MISSED_OUTCOMES,
+    SUPERVISE_MODES,
+    SUPERVISOR_COMMANDS,
+    TARGET_COMMANDS,
+    TARGET_KINDS,
+    own_extension,
+)
+
+# A transfer or consultation target: an agent ID, an extension or a phone number.
+_TARGET = re.compile(r"^\+?[0-9A-Za-z_.-]{2,20}$")
+_NUMBER = re.compile(r"^\+?[0-9]{2,20}$")
+_NUMBER_SEPARATORS = re.compile(r"[\s()-]")
+# Call control may wait for the switch to set up media or a SIP leg.
+CONTROL_TIMEOUT = 5.0
 
 
 class DeskRefused(Exception):
@@ -83,6 +103,119 @@ def agent_hang_up(*, user: User, client: SwitchClient | None = None) -> str:
     except SwitchUnavailable as error:
         raise DeskRefused("switch_unavailable", str(error)) from None
     return str(view["call_id"])
+
+
+def _switch(client: SwitchClient | None) -> SwitchClient:
+    return client or SwitchClient(timeout=CONTROL_TIMEOUT)
+
+
+def _control(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    try:
+        result = call()
+    except SwitchRefused as refused:
+        raise DeskRefused(refused.code, refused.reason) from None
+    except SwitchUnavailable as error:
+        raise DeskRefused("switch_unavailable", str(error)) from None
+    return result
+
+
+def normalize_number(number: str) -> str:
+    """A number as typed or pasted ("138-0013 8000") without its separators."""
+    return _NUMBER_SEPARATORS.sub("", number or "")
+
+
+def call_control(
+    *,
+    user: User,
+    command: str,
+    target: str = "",
+    kind: str = "",
+    client: SwitchClient | None = None,
+) -> dict[str, Any]:
+    """Hold, retrieve, transfer, consult, ... the user's own current call (never another
+    agent's: the agent ID is always the user's 工号). The switch's answer."""
+    if not user.has_perm(DeskPerm.CONTROL_CALLS):
+        raise DeskRefused("forbidden")
+    if command not in CALL_COMMANDS:
+        raise DeskRefused("unknown_command", command)
+    params: dict[str, Any] = {}
+    if command in TARGET_COMMANDS:
+        target = "".join(target.split())
+        if kind == "number":
+            target = normalize_number(target)
+        if not target:
+            raise DeskRefused("no_target")
+        if not _TARGET.match(target):
+            raise DeskRefused("bad_target", target)
+        if kind and kind not in TARGET_KINDS:
+            raise DeskRefused("unknown_command", kind)
+        params = {"target": target, "kind": kind}
+    method = getattr(_switch(client), command)
+    return _control(lambda: method(user.agent_id, **params))
+
+
+def call_dial(*, user: User, number: str, client: SwitchClient | None = None) -> dict[str, Any]:
+    """Click-to-dial as the user: their extension rings, then `number` through the trunk."""
+    if not user.has_perm(DeskPerm.CONTROL_CALLS):
+        raise DeskRefused("forbidden")
+    number = normalize_number(number)
+    if not number:
+        raise DeskRefused("no_number")
+    if not _NUMBER.match(number):
+        raise DeskRefused("bad_number", number)
+    switch = _switch(client)
+    return _control(lambda: switch.dial(user.agent_id, number))
+
+
+def call_supervise(
+    *,
+    actor: User,
+    call_id: str,
+    mode: str,
+    extension: str = "",
+    request: HttpRequest | None = None,
+    client: SwitchClient | None = None,
+) -> dict[str, Any]:
+    """A supervisor listens in on (whispers to, barges into) a call from their extension: the
+    one given, else the one they are logged in on. Audited once the switch accepted it."""
+    if not actor.has_perm(DeskPerm.SUPERVISE_CALLS):
+        raise DeskRefused("forbidden")
+    if mode not in SUPERVISE_MODES:
+        raise DeskRefused("unknown_command", mode)
+    switch = _switch(client)
+    extension = extension.strip()
+    if not extension:
+        try:
+            extension = own_extension(agent_id=actor.agent_id, client=switch)
+        except SwitchUnavailable as error:
+            raise DeskRefused("switch_unavailable", str(error)) from None
+    if not extension:
+        raise DeskRefused("no_extension")
+    if not (extension.isdigit() and len(extension) <= 10):
+        raise DeskRefused("bad_extension", extension)
+    result = _control(lambda: switch.supervise(call_id, extension, mode, actor.agent_id))
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="call.supervise",
+            target_type="call",
+            target_label=call_id,
+            data={"call_id": call_id, "mode": mode, "extension": extension},
+            request=request,
+        )
+    return result
+
+
+def call_stop_supervising(
+    *,
+    actor: User,
+    call_id: str,
+    client: SwitchClient | None = None,
+) -> dict[str, Any]:
+    if not actor.has_perm(DeskPerm.SUPERVISE_CALLS):
+        raise DeskRefused("forbidden")
+    switch = _switch(client)
+    return _control(lambda: switch.stop_supervising(call_id))
 
 
 def agent_force(

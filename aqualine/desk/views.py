@@ -58,6 +58,33 @@ def state_texts() -> dict[str, Any]:
         ),
         "force_sign_off": _("Force sign-off"),
         "force_ready": _("Force ready"),
+        "call_dialing": _("Outbound call"),
+        "control": {
+            "held": _("Call on hold"),
+            "consult_ringing": _("Consulting {target}: ringing"),
+            "consulting": _("Consulting {target}"),
+            "conference": _("In a three-party call"),
+            "transferring": _("Transferring to {target}"),
+            "transferred": _("Transferred to {target}"),
+            "transfer_failed": _("Transfer failed: {detail}"),
+            "consult_failed": _("Consultation failed: {detail}"),
+            "consult_ended": _("The consultation has ended: you are back with the caller"),
+            "dialing": _("Calling {target}"),
+            "dial_answered": _("Outbound call connected"),
+            "dial_failed": _("Outbound call failed: {detail}"),
+        },
+        "no_detail": _("no reason given"),
+        "transfer": _("Transfer"),
+        "consult": _("Consult"),
+        "no_agents": _("No other agent is logged in."),
+        "choose_target": _("Choose an agent, or enter an extension or a number."),
+        "supervise": {
+            "listen": _("Listen in"),
+            "whisper": _("Whisper"),
+            "barge": _("Barge in"),
+            "stop": _("Stop monitoring"),
+        },
+        "supervising": _("Monitoring the call of {agent} ({mode})"),
     }
 
 
@@ -86,14 +113,80 @@ def refusal_text(code: str, reason: str = "", *, extension: str = "") -> str:
     return _("The switch refused: %(reason)s") % {"reason": reason or code}
 
 
-def _refused(refused: services.DeskRefused, *, extension: str = "") -> JsonResponse:
+def call_refusal_text(
+    code: str, reason: str = "", *, command: str = "", target: str = "", extension: str = ""
+) -> str:
+    """Why a call-control command (hold, transfer, dial, listen in, ...) was not carried out."""
+    if code == "consult_pending" and command not in ("complete_transfer", "conference"):
+        return _("A consultation is in progress: complete or cancel it first.")
+    texts = {
+        "no_call": _("You have no call in progress."),
+        "not_talking": _("You are not talking on a call."),
+        "already_held": _("The call is already on hold."),
+        "not_held": _("The call is not on hold."),
+        "target_busy": _("The other agent is busy."),
+        "target_not_ready": _("The other agent is not ready."),
+        "target_logged_out": _("The other agent is not logged in."),
+        "unknown_target": _("%(target)s is no agent, extension or number that can be called.")
+        % {"target": target or "—"},
+        "unknown_agent": _("Log in to the queue with your extension first."),
+        "transfer_pending": _("The call is being transferred."),
+        "already_conference": _("The three-party call is on already."),
+        "not_supported": _("An outbound call can be held, but not transferred yet."),
+        "supervised": _("Another supervisor is monitoring this call."),
+        "not_supervised": _("Nobody is monitoring this call."),
+        "no_trunk": _("No trunk is set up for outbound calls."),
+        "no_consult": _("There is no consultation in progress."),
+        "consult_pending": _("The consulted party has not answered yet."),
+        "not_registered": _(
+            "The extension is not registered: start its phone (or softphone) first."
+        ),
+        "agent_busy": _("You are busy with another call."),
+        "unknown_call": _("The call has ended."),
+        "no_target": _("Choose an agent, or enter an extension or a number."),
+        "bad_target": _("Enter an agent ID, an extension or a phone number."),
+        "no_number": _("Enter the number to dial."),
+        "bad_number": _("A phone number has only digits (up to 20)."),
+    }
+    if code in texts:
+        return texts[code]
+    return refusal_text(code, reason, extension=extension)
+
+
+BAD_REQUEST_CODES = frozenset(
+    {
+        "no_extension",
+        "bad_extension",
+        "unknown_reason",
+        "unknown_command",
+        "no_target",
+        "bad_target",
+        "no_number",
+        "bad_number",
+    }
+)
+
+
+def _refused(
+    refused: services.DeskRefused, *, extension: str = "", text: str | None = None
+) -> JsonResponse:
     status = 503 if refused.code in ("switch_unavailable", "not_running") else 409
-    if refused.code in ("no_extension", "bad_extension", "unknown_reason", "unknown_command"):
+    if refused.code in BAD_REQUEST_CODES:
         status = 400
     if refused.code == "forbidden":
         status = 403
-    text = refusal_text(refused.code, refused.reason, extension=extension)
+    if text is None:
+        text = refusal_text(refused.code, refused.reason, extension=extension)
     return JsonResponse({"ok": False, "code": refused.code, "error": text}, status=status)
+
+
+def _call_refused(
+    refused: services.DeskRefused, *, command: str = "", target: str = "", extension: str = ""
+) -> JsonResponse:
+    text = call_refusal_text(
+        refused.code, refused.reason, command=command, target=target, extension=extension
+    )
+    return _refused(refused, text=text)
 
 
 # --- the agent desktop ------------------------------------------------------------------------
@@ -112,6 +205,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             "commands": selectors.command_table(Who.AGENT),
             "texts": {**state_texts(), "queues": selectors.queue_names()},
             "can_search": user.has_perm(KnowledgePerm.VIEW_ARTICLES),
+            "can_control": user.has_perm(DeskPerm.CONTROL_CALLS),
         },
     )
 
@@ -148,12 +242,64 @@ def hang_up(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": True, "call_id": call_id})
 
 
+# --- call control: the agent's own call ----------------------------------------------------------
+
+
+@require_POST
+@require_perm(DeskPerm.CONTROL_CALLS)
+def call_command(request: HttpRequest, command: str) -> JsonResponse:
+    """Hold, unhold, transfer, consult, complete_transfer, conference, cancel_consult on the
+    signed-in agent's own call (an agent ID in the request is never read)."""
+    if command not in selectors.CALL_COMMANDS:
+        raise Http404
+    target = (request.POST.get("target") or "").strip()[:40]
+    try:
+        answer = services.call_control(
+            user=request.user,  # type: ignore[arg-type]
+            command=command,
+            target=target,
+            kind=(request.POST.get("kind") or "")[:20],
+        )
+    except services.DeskRefused as refused:
+        return _call_refused(refused, command=command, target=target)
+    return JsonResponse({"ok": True, **_answer(answer)})
+
+
+@require_POST
+@require_perm(DeskPerm.CONTROL_CALLS)
+def dial(request: HttpRequest) -> JsonResponse:
+    """Click-to-dial (and call back) as the signed-in agent."""
+    number = (request.POST.get("number") or "")[:40]
+    try:
+        answer = services.call_dial(user=request.user, number=number)  # type: ignore[arg-type]
+    except services.DeskRefused as refused:
+        return _call_refused(refused, command="dial", target=services.normalize_number(number))
+    return JsonResponse({"ok": True, **_answer(answer)})
+
+
+def _answer(answer: dict[str, Any]) -> dict[str, Any]:
+    """What the page needs of the switch's answer: the agent's view and the call."""
+    agent = {k: v for k, v in answer.items() if k != "call"}
+    call = answer.get("call")
+    result: dict[str, Any] = {"agent": agent if "state" in agent else None}
+    result["call_id"] = str(answer.get("call_id") or (call or {}).get("call_id") or "")
+    result["call"] = call if isinstance(call, dict) else None
+    return result
+
+
+@require_GET
+@require_perm(DeskPerm.CONTROL_CALLS)
+def transfer_targets(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(selectors.transfer_targets(agent_id=request.user.agent_id))  # type: ignore[union-attr]
+
+
 # --- the supervisor's monitor -----------------------------------------------------------------
 
 
 @require_GET
 @require_perm(DeskPerm.SUPERVISE)
 def monitor(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
     return render(
         request,
         "desk/monitor.html",
@@ -161,6 +307,9 @@ def monitor(request: HttpRequest) -> HttpResponse:
             "commands": selectors.command_table(Who.SUPERVISOR),
             "texts": state_texts(),
             "missed": selectors.missed_calls_today(),
+            "me": user.agent_id,
+            "can_supervise_calls": user.has_perm(DeskPerm.SUPERVISE_CALLS),
+            "can_dial": user.has_perm(DeskPerm.CONTROL_CALLS),
         },
     )
 
@@ -188,11 +337,22 @@ def force(request: HttpRequest, agent_id: str, command: str) -> JsonResponse:
     return JsonResponse({"ok": True, "agent": view})
 
 
+def _missed_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "desk/_missed.html",
+        {
+            "missed": selectors.missed_calls_today(),
+            "can_dial": request.user.has_perm(DeskPerm.CONTROL_CALLS),
+        },
+    )
+
+
 @require_GET
 @require_perm(DeskPerm.SUPERVISE)
 def missed(request: HttpRequest) -> HttpResponse:
     """The missed-calls list alone (the monitor refreshes it when a call ends unanswered)."""
-    return render(request, "desk/_missed.html", {"missed": selectors.missed_calls_today()})
+    return _missed_list(request)
 
 
 @require_POST
@@ -204,5 +364,36 @@ def missed_handled(request: HttpRequest, pk: int) -> HttpResponse:
     except services.DeskRefused as refused:
         messages.error(request, refusal_text(refused.code, refused.reason))
     if request.headers.get("X-Requested-With") == "fetch":
-        return render(request, "desk/_missed.html", {"missed": selectors.missed_calls_today()})
+        return _missed_list(request)
     return redirect("desk:monitor")
+
+
+@require_POST
+@require_perm(DeskPerm.SUPERVISE_CALLS)
+def supervise(request: HttpRequest, call_id: str, mode: str) -> JsonResponse:
+    """Listen in on, whisper to or barge into a call from the supervisor's own extension (the
+    one posted, else the one they are logged in on)."""
+    if mode not in selectors.SUPERVISE_MODES:
+        raise Http404
+    extension = (request.POST.get("extension") or "").strip()[:20]
+    try:
+        answer = services.call_supervise(
+            actor=request.user,  # type: ignore[arg-type]
+            call_id=call_id[:64],
+            mode=mode,
+            extension=extension,
+            request=request,
+        )
+    except services.DeskRefused as refused:
+        return _call_refused(refused, extension=extension)
+    return JsonResponse({"ok": True, "call_id": call_id, "mode": mode, "answer": answer})
+
+
+@require_POST
+@require_perm(DeskPerm.SUPERVISE_CALLS)
+def stop_supervising(request: HttpRequest, call_id: str) -> JsonResponse:
+    try:
+        services.call_stop_supervising(actor=request.user, call_id=call_id[:64])  # type: ignore[arg-type]
+    except services.DeskRefused as refused:
+        return _call_refused(refused)
+    return JsonResponse({"ok": True, "call_id": call_id})

@@ -1,21 +1,27 @@
 """Writes of the knowledge base. Each runs in one transaction, checks the actor's permission,
-and (for articles) sanitises the body, keeps a revision of the save and rewrites the article's
-rows of the search index. Views validate input and turn ValidationError/ConflictError into
-messages.
+writes its row of the central audit log, and (for articles) sanitises the body, keeps a revision
+of the save and rewrites the article's rows of the search index. Views validate input and turn
+ValidationError/ConflictError into messages.
+
+Audit rows name what changed, never the article text: a changed body is recorded as its length
+in characters (see `_article_changes`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aqualine.accounts.models import User
+from aqualine.core.audit import audit_record, changes
 from aqualine.core.concurrency import claim_version
 from aqualine.knowledge import search
 from aqualine.knowledge.models import Article, ArticleRevision, Attachment, Category, SearchTerm
@@ -43,6 +49,44 @@ INLINE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "applicati
 def _require(actor: User | None, perm: KnowledgePerm) -> None:
     if actor is None or not actor.has_perm(perm):
         raise PermissionDenied
+
+
+# Audit target types: the workorders app has its own Category and Attachment models.
+CATEGORY_TARGET = "knowledge_category"
+ARTICLE_TARGET = "knowledge_article"
+ATTACHMENT_TARGET = "knowledge_attachment"
+
+
+def _category_snapshot(category: Category) -> dict[str, Any]:
+    parent = category.parent if category.parent_id else None
+    return {"category_name": category.name, "parent_category": parent.name if parent else ""}
+
+
+def _article_snapshot(article: Article) -> dict[str, Any]:
+    """The audited fields of an article. `body` is there to be compared, never recorded: audit
+    rows give the length of its text instead (`_article_values`, `_article_changes`)."""
+    return {
+        "title": article.title,
+        "article_category": article.category.name,
+        "keywords": article.keyword_list,
+        "body_length": len(article.body_text),
+        "body": article.body,
+    }
+
+
+def _article_values(article: Article) -> dict[str, Any]:
+    values = _article_snapshot(article)
+    del values["body"]
+    return {**values, "status": article.status}
+
+
+def _article_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [old, new]} of the changed fields. A changed body shows as its length before and
+    after, even when the edit kept the length."""
+    diff = changes(before, after)
+    if diff.pop("body", None) is not None:
+        diff["body_length"] = [before["body_length"], after["body_length"]]
+    return dict(sorted(diff.items()))
 
 
 # --- categories -------------------------------------------------------------------------------
@@ -99,27 +143,52 @@ def _next_sort_order(parent: Category | None) -> int:
     return last.sort_order + 1 if last is not None else 0
 
 
-def category_create(*, actor: User, name: str, parent: Category | None = None) -> Category:
+def category_create(
+    *,
+    actor: User,
+    name: str,
+    parent: Category | None = None,
+    request: HttpRequest | None = None,
+) -> Category:
     _require(actor, KnowledgePerm.MANAGE_CATEGORIES)
     with transaction.atomic():
         tree = _tree()
         if parent is not None and _depth(tree, parent.pk) >= MAX_CATEGORY_DEPTH:
             raise ValidationError({"parent": _too_deep()})
         name = _check_name(name, parent)
-        return Category.objects.create(
+        category = Category.objects.create(
             name=name, parent=parent, sort_order=_next_sort_order(parent)
         )
+        audit_record(
+            actor=actor,
+            action="knowledge_category.create",
+            target=category,
+            target_type=CATEGORY_TARGET,
+            data={"values": _category_snapshot(category)},
+            request=request,
+        )
+    return category
 
 
 def category_update(
-    *, actor: User, category: Category, version: int, name: str, parent: Category | None
+    *,
+    actor: User,
+    category: Category,
+    version: int,
+    name: str,
+    parent: Category | None,
+    request: HttpRequest | None = None,
 ) -> Category:
     """Rename a category and/or move it (with its subtree) under another parent, or to the top.
-    A move under itself or one of its own subcategories is refused."""
+    A move under itself or one of its own subcategories is refused. Audited as a move when the
+    parent changed, else as an edit; a save that changes nothing is not audited."""
     _require(actor, KnowledgePerm.MANAGE_CATEGORIES)
     with transaction.atomic():
         tree = _tree()
         claim_version(category, version)
+        category.refresh_from_db(fields=["name", "parent", "sort_order"])
+        before = _category_snapshot(category)
+        moved = category.parent_id != (parent.pk if parent else None)
         if parent is not None and (
             parent.pk == category.pk or parent.pk in _descendants(tree, category.pk)
         ):
@@ -132,16 +201,29 @@ def category_update(
         ):
             raise ValidationError({"parent": _too_deep()})
         name = _check_name(name, parent, exclude=category.pk)
-        if category.parent_id != (parent.pk if parent else None):
+        if moved:
             category.sort_order = _next_sort_order(parent)
         category.name = name
         category.parent = parent
         category.save()
+        diff = changes(before, _category_snapshot(category))
+        if diff:
+            audit_record(
+                actor=actor,
+                action="knowledge_category.move" if moved else "knowledge_category.update",
+                target=category,
+                target_type=CATEGORY_TARGET,
+                data={"changes": diff},
+                request=request,
+            )
     return category
 
 
-def category_reorder(*, actor: User, category: Category, direction: str) -> None:
-    """Move a category one place up or down among its siblings."""
+def category_reorder(
+    *, actor: User, category: Category, direction: str, request: HttpRequest | None = None
+) -> None:
+    """Move a category one place up or down among its siblings (the first cannot go up nor the
+    last down: nothing changes and nothing is audited)."""
     _require(actor, KnowledgePerm.MANAGE_CATEGORIES)
     if direction not in ("up", "down"):
         raise ValidationError(_("Unknown direction."))
@@ -159,17 +241,42 @@ def category_reorder(*, actor: User, category: Category, direction: str) -> None
         for order, sibling in enumerate(siblings):
             if sibling.sort_order != order:
                 Category.objects.filter(pk=sibling.pk).update(sort_order=order)
+        if 0 <= other < len(siblings):
+            audit_record(
+                actor=actor,
+                action="knowledge_category.reorder",
+                target=category,
+                target_type=CATEGORY_TARGET,
+                # Positions among the siblings, counted from 1.
+                data={"changes": {"sort_order": [index + 1, other + 1]}},
+                request=request,
+            )
 
 
-def category_set_active(*, actor: User, category: Category, active: bool) -> Category:
+def category_set_active(
+    *, actor: User, category: Category, active: bool, request: HttpRequest | None = None
+) -> Category:
+    """Retire a category or put it back in use (audited only when that changes something)."""
     _require(actor, KnowledgePerm.MANAGE_CATEGORIES)
     with transaction.atomic():
-        Category.objects.filter(pk=category.pk).update(is_active=active)
+        changed = (
+            Category.objects.filter(pk=category.pk)
+            .exclude(is_active=active)
+            .update(is_active=active)
+        )
         category.is_active = active
+        if changed:
+            audit_record(
+                actor=actor,
+                action="knowledge_category.activate" if active else "knowledge_category.deactivate",
+                target=category,
+                target_type=CATEGORY_TARGET,
+                request=request,
+            )
     return category
 
 
-def category_delete(*, actor: User, category: Category) -> None:
+def category_delete(*, actor: User, category: Category, request: HttpRequest | None = None) -> None:
     """Delete an empty category: one without subcategories and without articles (drafts too)."""
     _require(actor, KnowledgePerm.MANAGE_CATEGORIES)
     with transaction.atomic():
@@ -178,6 +285,14 @@ def category_delete(*, actor: User, category: Category) -> None:
             raise ValidationError(_("Delete or move its subcategories first."))
         if Article.objects.filter(category=category).exists():
             raise ValidationError(_("Move or delete its articles first."))
+        audit_record(
+            actor=actor,
+            action="knowledge_category.delete",
+            target=category,
+            target_type=CATEGORY_TARGET,
+            data={"values": _category_snapshot(category)},
+            request=request,
+        )
         category.delete()
 
 
@@ -256,6 +371,7 @@ def article_create(
     category: Category,
     keywords: Sequence[str] = (),
     status: str = Article.Status.DRAFT,
+    request: HttpRequest | None = None,
 ) -> Article:
     _require(actor, KnowledgePerm.MANAGE_ARTICLES)
     _check_category(category)
@@ -276,7 +392,26 @@ def article_create(
         )
         _keep_revision(article, actor)
         article_reindex(article)
+        audit_record(
+            actor=actor,
+            action="knowledge_article.create",
+            target=article,
+            target_type=ARTICLE_TARGET,
+            data={"values": _article_values(article)},
+            request=request,
+        )
     return article
+
+
+def _article_action(before_status: str, article: Article, diff: dict[str, Any]) -> str:
+    """The audit action of a save: a change of status names it, then a change of category."""
+    if article.status != before_status:
+        return (
+            "knowledge_article.publish" if article.is_published else "knowledge_article.unpublish"
+        )
+    if "article_category" in diff:
+        return "knowledge_article.move"
+    return "knowledge_article.update"
 
 
 def _apply(
@@ -310,14 +445,22 @@ def article_update(
     category: Category,
     keywords: Sequence[str] = (),
     status: str = Article.Status.DRAFT,
+    request: HttpRequest | None = None,
 ) -> Article:
     """Save an edit made on `version` of the article. When someone saved in between, nothing is
-    written and ConflictError is raised (the editor keeps their text and decides)."""
+    written and ConflictError is raised (the editor keeps their text and decides).
+
+    Audited as a publication or unpublication when the status changed, as a move when the
+    category changed, else as an edit; a save that changes nothing is not audited."""
     _require(actor, KnowledgePerm.MANAGE_ARTICLES)
     _check_category(category, article.category_id)
     title, body, keyword_text = _clean_article(title, body, keywords)
     with transaction.atomic():
         claim_version(article, version)
+        article.refresh_from_db(
+            fields=["title", "body", "body_text", "keywords", "category", "status"]
+        )
+        before, before_status = _article_snapshot(article), article.status
         _apply(
             article,
             actor,
@@ -329,11 +472,26 @@ def article_update(
         )
         _keep_revision(article, actor)
         article_reindex(article)
+        diff = _article_changes(before, _article_snapshot(article))
+        if diff or article.status != before_status:
+            audit_record(
+                actor=actor,
+                action=_article_action(before_status, article, diff),
+                target=article,
+                target_type=ARTICLE_TARGET,
+                data={"changes": diff},
+                request=request,
+            )
     return article
 
 
 def article_restore(
-    *, actor: User, article: Article, revision: ArticleRevision, version: int
+    *,
+    actor: User,
+    article: Article,
+    revision: ArticleRevision,
+    version: int,
+    request: HttpRequest | None = None,
 ) -> Article:
     """Bring back an old revision as a new save (the history keeps everything in between).
     The category stays the current one; the status is the current one too, so that restoring
@@ -343,7 +501,10 @@ def article_restore(
         raise PermissionDenied
     with transaction.atomic():
         claim_version(article, version)
-        article.refresh_from_db(fields=["category", "status"])
+        article.refresh_from_db(
+            fields=["title", "body", "body_text", "keywords", "category", "status"]
+        )
+        before = _article_snapshot(article)
         _apply(
             article,
             actor,
@@ -355,15 +516,40 @@ def article_restore(
         )
         _keep_revision(article, actor, restored_from=revision.number)
         article_reindex(article)
+        audit_record(
+            actor=actor,
+            action="knowledge_article.restore",
+            target=article,
+            target_type=ARTICLE_TARGET,
+            data={
+                "restored_from": revision.number,
+                "changes": _article_changes(before, _article_snapshot(article)),
+            },
+            request=request,
+        )
     return article
 
 
-def article_delete(*, actor: User, article: Article) -> None:
+def article_delete(*, actor: User, article: Article, request: HttpRequest | None = None) -> None:
     """Delete an article with its history, index rows and attachments (files removed once the
-    deletion is committed)."""
+    deletion is committed). One audit row, naming the attachments that went with it."""
     _require(actor, KnowledgePerm.MANAGE_ARTICLES)
     with transaction.atomic():
-        files = [a.file for a in Attachment.objects.filter(article=article)]
+        attachments = list(Attachment.objects.filter(article=article))
+        files = [a.file for a in attachments]
+        audit_record(
+            actor=actor,
+            action="knowledge_article.delete",
+            target=article,
+            target_type=ARTICLE_TARGET,
+            data={
+                "values": {
+                    **_article_values(article),
+                    "attachments": [a.name for a in attachments],
+                }
+            },
+            request=request,
+        )
         article.delete()
         for file in files:
             transaction.on_commit(lambda f=file: f.delete(save=False))  # type: ignore[misc]
@@ -372,7 +558,32 @@ def article_delete(*, actor: User, article: Article) -> None:
 # --- attachments ------------------------------------------------------------------------------
 
 
-def attachment_add(*, actor: User, article: Article, file: UploadedFile) -> Attachment:
+def _attachment_audit(
+    actor: User, action: str, attachment: Attachment, request: HttpRequest | None
+) -> None:
+    article = attachment.article
+    audit_record(
+        actor=actor,
+        action=action,
+        target=attachment,
+        target_type=ATTACHMENT_TARGET,
+        target_label=f"{article.title} / {attachment.name}"[:200],
+        data={
+            "values": {
+                "article_id": article.pk,
+                "title": article.title,
+                "file": attachment.name,
+                "content_type": attachment.content_type,
+                "size": attachment.size,
+            }
+        },
+        request=request,
+    )
+
+
+def attachment_add(
+    *, actor: User, article: Article, file: UploadedFile, request: HttpRequest | None = None
+) -> Attachment:
     """Attach a picture (JPEG, PNG, GIF, WebP), a PDF or a Word/Excel file of at most 10 MB."""
     _require(actor, KnowledgePerm.MANAGE_ARTICLES)
     size = file.size or 0
@@ -388,7 +599,7 @@ def attachment_add(*, actor: User, article: Article, file: UploadedFile) -> Atta
             {"file": _("Attach a picture (JPEG, PNG, GIF, WebP), a PDF, or a Word/Excel file.")}
         )
     with transaction.atomic():
-        return Attachment.objects.create(
+        attachment = Attachment.objects.create(
             article=article,
             file=file,
             name=(file.name or "file")[:200],
@@ -396,11 +607,16 @@ def attachment_add(*, actor: User, article: Article, file: UploadedFile) -> Atta
             size=size,
             uploaded_by=actor,
         )
+        _attachment_audit(actor, "knowledge_attachment.upload", attachment, request)
+    return attachment
 
 
-def attachment_delete(*, actor: User, attachment: Attachment) -> None:
+def attachment_delete(
+    *, actor: User, attachment: Attachment, request: HttpRequest | None = None
+) -> None:
     _require(actor, KnowledgePerm.MANAGE_ARTICLES)
     with transaction.atomic():
         file = attachment.file
+        _attachment_audit(actor, "knowledge_attachment.delete", attachment, request)
         attachment.delete()
         transaction.on_commit(lambda: file.delete(save=False))

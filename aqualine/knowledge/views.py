@@ -156,7 +156,9 @@ def article_create(request: HttpRequest) -> HttpResponse:
     form = ArticleForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            article = services.article_create(actor=_actor(request), **_article_form_data(form))
+            article = services.article_create(
+                actor=_actor(request), request=request, **_article_form_data(form)
+            )
         except ValidationError as error:
             add_service_error(form, error)
         else:
@@ -182,6 +184,7 @@ def article_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.article_update(
                 actor=_actor(request),
+                request=request,
                 article=article,
                 version=form.cleaned_data["version"],
                 **_article_form_data(form),
@@ -246,7 +249,7 @@ def _conflict(request: HttpRequest, article: Article, form: ArticleForm) -> dict
 def article_delete(request: HttpRequest, pk: int) -> HttpResponse:
     article = _article_or_404(request, pk)
     title = article.title
-    services.article_delete(actor=_actor(request), article=article)
+    services.article_delete(actor=_actor(request), article=article, request=request)
     messages.success(request, _("Article deleted: %(t)s") % {"t": title})
     return redirect("knowledge:index")
 
@@ -311,6 +314,7 @@ def revision_restore(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.article_restore(
             actor=_actor(request),
+            request=request,
             article=article,
             revision=revision,
             version=safe_int(request.POST.get("version")) or 0,
@@ -335,7 +339,10 @@ def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             attachment = services.attachment_add(
-                actor=_actor(request), article=article, file=form.cleaned_data["file"]
+                actor=_actor(request),
+                article=article,
+                file=form.cleaned_data["file"],
+                request=request,
             )
         except ValidationError as error:
             add_service_error(form, error)
@@ -379,7 +386,7 @@ def attachment_file(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment_delete(request: HttpRequest, pk: int) -> HttpResponse:
     attachment = get_object_or_404(Attachment, pk=pk)
     article_pk = attachment.article_id
-    services.attachment_delete(actor=_actor(request), attachment=attachment)
+    services.attachment_delete(actor=_actor(request), attachment=attachment, request=request)
     messages.success(request, _("%(name)s removed.") % {"name": attachment.name})
     return redirect(reverse("knowledge:article_edit", args=[article_pk]) + "#attachments")
 
@@ -404,6 +411,7 @@ def category_create(request: HttpRequest) -> HttpResponse:
         try:
             category = services.category_create(
                 actor=_actor(request),
+                request=request,
                 name=form.cleaned_data["name"],
                 parent=form.cleaned_data["parent"],
             )
@@ -424,6 +432,7 @@ def category_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.category_update(
                 actor=_actor(request),
+                request=request,
                 category=category,
                 version=form.cleaned_data["version"],
                 name=form.cleaned_data["name"],
@@ -452,7 +461,10 @@ def category_move(request: HttpRequest, pk: int) -> HttpResponse:
     category = get_object_or_404(Category, pk=pk)
     try:
         services.category_reorder(
-            actor=_actor(request), category=category, direction=request.POST.get("direction", "")
+            actor=_actor(request),
+            category=category,
+            direction=request.POST.get("direction", ""),
+            request=request,
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -464,7 +476,9 @@ def category_move(request: HttpRequest, pk: int) -> HttpResponse:
 def category_active(request: HttpRequest, pk: int) -> HttpResponse:
     category = get_object_or_404(Category, pk=pk)
     active = request.POST.get("active") == "1"
-    services.category_set_active(actor=_actor(request), category=category, active=active)
+    services.category_set_active(
+        actor=_actor(request), category=category, active=active, request=request
+    )
     if active:
         messages.success(request, _("Category back in use: %(n)s") % {"n": category.name})
     else:
@@ -481,7 +495,7 @@ def category_active(request: HttpRequest, pk: int) -> HttpResponse:
 def category_delete(request: HttpRequest, pk: int) -> HttpResponse:
     category = get_object_or_404(Category, pk=pk)
     try:
-        services.category_delete(actor=_actor(request), category=category)
+        services.category_delete(actor=_actor(request), category=category, request=request)
     except ValidationError as error:
         messages.error(
             request,

@@ -1,6 +1,10 @@
 """Writes of the announcements app. Each runs in one transaction, writes its history row and
-schedules its push with `transaction.on_commit`, so no browser hears of a change that rolled
-back. Views validate input and turn ValidationError/ConflictError into form errors.
+its row of the central audit log, and schedules its push with `transaction.on_commit`, so no
+browser hears of a change that rolled back. Views validate input and turn
+ValidationError/ConflictError into form errors.
+
+Audit rows name what changed, never the announcement text: a changed body is recorded as its
+length in characters (see `_audit_changes`); the announcement's own history keeps the text.
 """
 
 from __future__ import annotations
@@ -14,16 +18,18 @@ from typing import Any
 import nh3
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
 from aqualine.accounts.models import Department, User
-from aqualine.core.audit import changes
+from aqualine.core.audit import audit_record, changes
 from aqualine.core.concurrency import ConflictError, claim_version, unique_or
 from aqualine.customers.models import OutageNotice
 from aqualine.notices import events
 from aqualine.notices.models import Announcement, AnnouncementEvent, AnnouncementRead, NoticeType
+from aqualine.notices.permissions import NoticesPerm
 from aqualine.notices.selectors import may_manage
 
 # The formatting a body may keep; everything else (scripts, styles, event handlers) is removed.
@@ -75,29 +81,79 @@ def _type_name_taken() -> ValidationError:
     return ValidationError({"name": _("An announcement type with this name already exists.")})
 
 
-def notice_type_create(*, name: str, sort_order: int = 0, is_active: bool = True) -> NoticeType:
+def _require_type_manager(actor: User | None) -> None:
+    if actor is None or not actor.has_perm(NoticesPerm.MANAGE_NOTICE_TYPES):
+        raise PermissionDenied
+
+
+def _type_snapshot(notice_type: NoticeType) -> dict[str, Any]:
+    return {
+        "type_name": notice_type.name,
+        "sort_order": notice_type.sort_order,
+        "in_use": notice_type.is_active,
+    }
+
+
+def notice_type_create(
+    *,
+    actor: User,
+    name: str,
+    sort_order: int = 0,
+    is_active: bool = True,
+    request: HttpRequest | None = None,
+) -> NoticeType:
+    _require_type_manager(actor)
     name = name.strip()
     if NoticeType.objects.filter(name=name).exists():
         raise _type_name_taken()
     notice_type = NoticeType(name=name, sort_order=sort_order, is_active=is_active)
-    with unique_or(_type_name_taken()):
-        notice_type.save()
+    with transaction.atomic():
+        with unique_or(_type_name_taken()):
+            notice_type.save()
+        audit_record(
+            actor=actor,
+            action="notice_type.create",
+            target=notice_type,
+            data={"values": _type_snapshot(notice_type)},
+            request=request,
+        )
     return notice_type
 
 
 def notice_type_update(
-    *, notice_type: NoticeType, version: int, name: str, sort_order: int, is_active: bool
+    *,
+    actor: User,
+    notice_type: NoticeType,
+    version: int,
+    name: str,
+    sort_order: int,
+    is_active: bool,
+    request: HttpRequest | None = None,
 ) -> NoticeType:
+    """Rename, reorder, retire or bring back a type (a save that changes nothing is not
+    audited)."""
+    _require_type_manager(actor)
     name = name.strip()
     if NoticeType.objects.filter(name=name).exclude(pk=notice_type.pk).exists():
         raise _type_name_taken()
     with transaction.atomic():
         claim_version(notice_type, version)
+        notice_type.refresh_from_db(fields=["name", "sort_order", "is_active"])
+        before = _type_snapshot(notice_type)
         notice_type.name = name
         notice_type.sort_order = sort_order
         notice_type.is_active = is_active
         with unique_or(_type_name_taken()):
             notice_type.save()
+        diff = changes(before, _type_snapshot(notice_type))
+        if diff:
+            audit_record(
+                actor=actor,
+                action="notice_type.update",
+                target=notice_type,
+                data={"changes": diff},
+                request=request,
+            )
     return notice_type
 
 
@@ -143,6 +199,40 @@ def _snapshot(announcement: Announcement) -> dict[str, Any]:
     }
 
 
+def _audit_snapshot(announcement: Announcement) -> dict[str, Any]:
+    """The audited fields of an announcement. `body` is there to be compared, never recorded:
+    audit rows give its length instead (`_audit_values`, `_audit_changes`)."""
+    snapshot = _snapshot(announcement)
+    outage = announcement.outage if announcement.outage_id else None
+    return {
+        "announcement_type": snapshot["type"],
+        "title": snapshot["title"],
+        "body_length": len(announcement.body),
+        "valid_from": snapshot["valid_from"],
+        "valid_until": snapshot["valid_until"],
+        "to_everyone": snapshot["to_everyone"],
+        "scope_departments": snapshot["departments"],
+        "scope_people": snapshot["people"],
+        "outage": str(outage) if outage is not None else None,
+        "body": announcement.body,
+    }
+
+
+def _audit_values(announcement: Announcement) -> dict[str, Any]:
+    values = _audit_snapshot(announcement)
+    del values["body"]
+    return values
+
+
+def _audit_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [old, new]} of the changed fields. A changed body shows as its length before and
+    after, even when the edit kept the length."""
+    diff = changes(before, after)
+    if diff.pop("body", None) is not None:
+        diff["body_length"] = [before["body_length"], after["body_length"]]
+    return dict(sorted(diff.items()))
+
+
 def _record(
     announcement: Announcement, type: str, actor: User | None, data: dict[str, Any]
 ) -> AnnouncementEvent:
@@ -169,6 +259,7 @@ def announcement_publish(
     people: Iterable[User] = (),
     outage: OutageNotice | None = None,
     form_token: uuid.UUID | None = None,
+    request: HttpRequest | None = None,
 ) -> Announcement:
     """Publish an announcement; those in scope hear of it once the transaction commits (if its
     validity has begun). The same form submitted twice (`form_token`) raises ConflictError."""
@@ -203,6 +294,13 @@ def announcement_publish(
                 actor,
                 {"values": _snapshot(announcement)},
             )
+            audit_record(
+                actor=actor,
+                action="announcement.publish",
+                target=announcement,
+                data={"values": _audit_values(announcement)},
+                request=request,
+            )
             events.publish_on_commit(announcement, events.PUBLISHED)
     except IntegrityError:
         if Announcement.objects.filter(form_token=announcement.form_token).exists():
@@ -225,6 +323,7 @@ def announcement_update(
     departments: Iterable[Department] = (),
     people: Iterable[User] = (),
     outage: OutageNotice | None = None,
+    request: HttpRequest | None = None,
 ) -> Announcement:
     """Change an announcement (its publisher or a manager). Someone else's save since the
     editor opened it (`version`) raises ConflictError; read receipts are kept."""
@@ -239,7 +338,7 @@ def announcement_update(
         people=people_list,
     )
     with transaction.atomic():
-        before = _snapshot(announcement)
+        before, audit_before = _snapshot(announcement), _audit_snapshot(announcement)
         claim_version(announcement, version)
         announcement.refresh_from_db(fields=["status"])
         if announcement.status == Announcement.Status.WITHDRAWN:
@@ -258,11 +357,20 @@ def announcement_update(
         diff = changes(before, _snapshot(announcement))
         if diff:
             _record(announcement, AnnouncementEvent.Type.EDITED, actor, {"changes": diff})
+            audit_record(
+                actor=actor,
+                action="announcement.update",
+                target=announcement,
+                data={"changes": _audit_changes(audit_before, _audit_snapshot(announcement))},
+                request=request,
+            )
         events.publish_on_commit(announcement, events.UPDATED)
     return announcement
 
 
-def announcement_withdraw(*, actor: User, announcement: Announcement, version: int) -> None:
+def announcement_withdraw(
+    *, actor: User, announcement: Announcement, version: int, request: HttpRequest | None = None
+) -> None:
     """Withdraw an announcement: it leaves every list and badge at once."""
     if not may_manage(actor, announcement):
         raise PermissionDenied
@@ -275,6 +383,9 @@ def announcement_withdraw(*, actor: User, announcement: Announcement, version: i
         announcement.withdrawn_at = timezone.now()
         announcement.save(update_fields=["status", "withdrawn_at", "updated_at"])
         _record(announcement, AnnouncementEvent.Type.WITHDRAWN, actor, {})
+        audit_record(
+            actor=actor, action="announcement.withdraw", target=announcement, request=request
+        )
         events.publish_on_commit(announcement, events.WITHDRAWN)
 
 

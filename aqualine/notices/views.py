@@ -104,6 +104,7 @@ def create(request: HttpRequest) -> HttpResponse:
         try:
             announcement = services.announcement_publish(
                 actor=request.user,  # type: ignore[arg-type]
+                request=request,
                 form_token=form.cleaned_data["form_token"],
                 **_announcement_values(form),
             )
@@ -140,6 +141,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.announcement_update(
                 actor=request.user,  # type: ignore[arg-type]
+                request=request,
                 announcement=announcement,
                 version=form.cleaned_data["version"],
                 **_announcement_values(form),
@@ -169,6 +171,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.announcement_withdraw(
             actor=request.user,  # type: ignore[arg-type]
+            request=request,
             announcement=announcement,
             version=version,
         )
@@ -223,7 +226,11 @@ def type_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.notice_type_create(
-                name=data["name"], sort_order=data["sort_order"], is_active=data["is_active"]
+                actor=request.user,  # type: ignore[arg-type]
+                request=request,
+                name=data["name"],
+                sort_order=data["sort_order"],
+                is_active=data["is_active"],
             )
         except ValidationError as error:
             add_service_error(form, error)
@@ -247,6 +254,8 @@ def type_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.notice_type_update(
+                actor=request.user,  # type: ignore[arg-type]
+                request=request,
                 notice_type=notice_type,
                 version=data["version"] or 0,
                 name=data["name"],

@@ -279,7 +279,17 @@ class Switch:
         return self.registrar.registrations()
 
     def calls(self) -> list[dict[str, Any]]:
-        return [call.snapshot() for call in self._calls.values()]
+        """The calls in progress: each hotline call with its session (IVR, queue, agent, call
+        control), then the agents' click-to-dial calls."""
+        calls = []
+        for call in self._calls.values():
+            view = call.snapshot()
+            if self.centre is not None:
+                view["session"] = self.centre.session_snapshot(call.call_id)
+            calls.append(view)
+        if self.centre is not None:
+            calls.extend(call.snapshot() for call in self.centre.outbound_calls.values())
+        return calls
 
     # --- the call centre (IVR, ACD, media) -----------------------------------------------------
 

@@ -32,6 +32,10 @@ FIELD_LABELS = {
     "numbers": gettext_lazy("Hotline numbers"),
     "username": gettext_lazy("Digest user name"),
     "password": gettext_lazy("Password"),
+    "outbound_address": gettext_lazy("Outbound address"),
+    "caller_id": gettext_lazy("Caller ID"),
+    "outbound_username": gettext_lazy("Outbound user name"),
+    "outbound_password": gettext_lazy("Outbound password"),
 }
 
 

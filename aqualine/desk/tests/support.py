@@ -3,8 +3,11 @@ the real control API (HTTP commands, WebSocket events), on its own event loop in
 
 Commands behave as the switch's (`CallCentre.command`); the tests add calls by driving the ACD
 (`offer`, `answer`, `end`), and every ACD event is published on the API's event stream, with
-`call.offered` as the switch's session publishes it. The end-to-end test with real phones is
-`test_desk_browser.py`; this one is for the permission, bridge and page tests.
+`call.offered` as the switch's session publishes it. Call control (hold, transfer, consult,
+conference, dial, supervise) is a stand-in with the contract's refusals and `call.control`
+events, the transfers and own calls through the real ACD, no media: it shows what the web
+sends and how it tells the refusals, never that the switch does it. The end-to-end test with
+real phones is `test_desk_browser.py`; this one is for the permission, bridge and page tests.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any, TypeVar
 from aqualine.telephony.acd import Acd
 from aqualine.telephony.acd.model import AcdConfig, Offer, Outcome, QueueConfig
 from aqualine.telephony.acd.states import AcdError
-from aqualine.telephony.api.events import CallEnded, CallOffered, Event
+from aqualine.telephony.api.events import CallControl, CallEnded, CallOffered, Event
 from aqualine.telephony.api.server import ApiServer, CommandRefused
 from aqualine.telephony.centre import COMMANDS, agent_view
 from aqualine.telephony.events import EventBus
@@ -27,6 +30,17 @@ from aqualine.telephony.events import EventBus
 T = TypeVar("T")
 TOKEN = "desk-test-token"
 BUSY_REASONS = ("休息", "开会", "就餐", "如厕", "接待客户", "培训")
+AGENTS = ("1001", "1002", "1003")
+CONTROL_COMMANDS = {
+    "hold",
+    "unhold",
+    "transfer",
+    "consult",
+    "complete_transfer",
+    "conference",
+    "cancel_consult",
+    "dial",
+}
 
 
 def _now() -> datetime:
@@ -40,12 +54,18 @@ class AcdSwitch:
         self.bus = bus
         self.acd = Acd(
             AcdConfig(busy_reasons=BUSY_REASONS, wrap_up_seconds=60),
-            [QueueConfig("hotline", members=("1001", "1002", "1003"))],
+            [QueueConfig("hotline", members=AGENTS)],
         )
         self.registered = {"8001", "8002", "8003"}
         self.commands: list[tuple[str, str, dict[str, Any]]] = []
         self.hung_up: list[str] = []
         self.live_calls: dict[str, dict[str, Any]] = {}
+        self.call_commands: list[tuple[str, str, dict[str, Any]]] = []
+        self.held: set[str] = set()
+        self.consults: dict[str, dict[str, Any]] = {}  # call ID -> {"target", "answered"}
+        self.conferences: set[str] = set()
+        self.supervised: dict[str, str] = {}  # call ID -> mode
+        self.outbound_trunk = True
 
     def status(self) -> dict[str, Any]:
         return {"calls": len(self.live_calls), "registrations": len(self.registered)}
@@ -82,6 +102,8 @@ class AcdSwitch:
         self, command: str, agent_id: str, params: dict[str, Any]
     ) -> dict[str, Any]:
         self.commands.append((command, agent_id, dict(params)))
+        if command in CONTROL_COMMANDS:
+            return self._control(command, agent_id, params)
         if command not in COMMANDS:
             raise ValueError(f"unknown command {command!r}")
         if command == "login" and str(params.get("extension")) not in self.registered:
@@ -105,6 +127,149 @@ class AcdSwitch:
         self.apply(outcome)
         view = acd.agent(agent_id, now=_now())
         return agent_view(view) if view is not None else {"agent_id": agent_id, "state": None}
+
+    def _control(self, command: str, agent_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        acd, now = self.acd, _now()
+        view = acd.agent(agent_id, now=now)
+        if view is None or view.state.value == "logged_out":
+            raise CommandRefused("unknown_agent", f"agent {agent_id} is not logged in")
+        try:
+            if command == "dial":
+                return self._dial(agent_id, str(params.get("number") or ""))
+            call_id = view.call_id if view.state.value == "talking" else ""
+            if not call_id:
+                raise CommandRefused("no_call", f"agent {agent_id} is on no call")
+            consult = self.consults.get(call_id)
+            if consult is not None and command in ("hold", "unhold", "transfer", "consult"):
+                raise CommandRefused("consult_pending", "a consultation is in progress")
+            if command == "hold":
+                if call_id in self.held:
+                    raise CommandRefused("already_held", "the call is on hold")
+                self.held.add(call_id)
+                self._control_event(call_id, agent_id, "held")
+            elif command == "unhold":
+                if call_id not in self.held:
+                    raise CommandRefused("not_held", "the call is not on hold")
+                self.held.discard(call_id)
+                self._control_event(call_id, agent_id, "unheld")
+            elif command in ("transfer", "consult"):
+                target, kind = str(params.get("target") or ""), str(params.get("kind") or "")
+                logged_in = acd.agent(target, now=now)
+                if logged_in is not None and logged_in.state.value != "logged_out":
+                    kind = kind or "agent"
+                elif target in AGENTS and kind in ("", "agent"):
+                    raise CommandRefused("target_logged_out", f"agent {target} is logged out")
+                kind = kind or "extension"
+                if kind == "extension" and target not in self.registered:
+                    raise CommandRefused("unknown_target", f"{target} is not registered")
+                if command == "transfer":
+                    if kind == "agent":
+                        self.apply(acd.transfer_to_agent(call_id, target, now=now))
+                    self._control_event(call_id, agent_id, "transferring", target)
+                else:
+                    self.consults[call_id] = {"target": target, "answered": False}
+                    self.held.add(call_id)
+                    self._control_event(call_id, agent_id, "consulting", target)
+            elif consult is None:
+                raise CommandRefused("no_consult", "no consultation on this call")
+            elif command == "cancel_consult":  # ringing or answered
+                del self.consults[call_id]
+                self.conferences.discard(call_id)
+                self.held.discard(call_id)
+                self._control_event(call_id, agent_id, "consult_ended", consult["target"])
+            elif not consult["answered"]:
+                raise CommandRefused("consult_pending", "the consulted party has not answered")
+            elif command == "conference":
+                self.conferences.add(call_id)
+                self.held.discard(call_id)
+                self._control_event(call_id, agent_id, "conference", consult["target"])
+            else:  # complete_transfer
+                del self.consults[call_id]
+                self.apply(acd.call_ended(call_id, now=now))
+                self._control_event(call_id, agent_id, "transferred", consult["target"])
+        except AcdError as refused:
+            raise CommandRefused(refused.code, refused.message) from None
+        view = acd.agent(agent_id, now=_now())
+        answer = agent_view(view) if view is not None else {"agent_id": agent_id}
+        consult = self.consults.get(call_id)
+        call = {
+            **self.live_calls.get(call_id, {}),
+            "held": call_id in self.held,
+            "conference": call_id in self.conferences,
+            "consult": {
+                "target": consult["target"],
+                "state": "talking" if consult["answered"] else "ringing",
+            }
+            if consult
+            else None,
+        }
+        return {**answer, "call_id": call_id, "call": call}
+
+    def _dial(self, agent_id: str, number: str) -> dict[str, Any]:
+        if not self.outbound_trunk:
+            raise CommandRefused("no_trunk", "no trunk carries outbound calls")
+        call_id = f"o{len(self.commands)}"
+        self.apply(self.acd.agent_call_started(agent_id, call_id, now=_now()))
+        self.live_calls[call_id] = {
+            "call_id": call_id,
+            "direction": "outbound",
+            "caller": "96000",
+            "callee": number,
+        }
+        self._control_event(call_id, agent_id, "dialing", number)
+        return {"call_id": call_id}
+
+    def _control_event(
+        self, call_id: str, agent_id: str, action: str, target: str = "", detail: str = ""
+    ) -> None:
+        self.bus.publish(
+            CallControl(
+                call_id=call_id, agent_id=agent_id, action=action, target=target, detail=detail
+            )
+        )
+
+    def consult_answered(self, call_id: str) -> None:
+        consult = self.consults[call_id]
+        consult["answered"] = True
+        agent_id = self.acd_agent_of(call_id)
+        self._control_event(call_id, agent_id, "consult_answered", consult["target"])
+
+    def transfer_answered(self, call_id: str) -> None:
+        """The agent a call was transferred to answers it."""
+        self.apply(self.acd.transfer_answered(call_id, now=_now()))
+
+    def dial_failed(self, call_id: str, detail: str) -> None:
+        """The number an agent dialled does not answer: the agent is back where it was."""
+        agent_id = self.acd_agent_of(call_id)
+        self.live_calls.pop(call_id, None)
+        self.apply(self.acd.agent_call_failed(call_id, now=_now()))
+        self._control_event(call_id, agent_id, "dial_failed", detail=detail)
+        self.bus.publish(CallEnded(call_id=call_id, outcome="failed", cause=detail, duration=4.0))
+
+    def acd_agent_of(self, call_id: str) -> str:
+        return next((a.agent_id for a in self.acd.agents(now=_now()) if a.call_id == call_id), "")
+
+    async def call_command(
+        self, command: str, call_id: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        self.call_commands.append((command, call_id, dict(params)))
+        if call_id not in self.live_calls:
+            raise CommandRefused("unknown_call", f"no call {call_id}", status=404)
+        agent_id = self.acd_agent_of(call_id)
+        if command == "supervise":
+            extension, mode = str(params.get("extension")), str(params.get("mode"))
+            if extension not in self.registered:
+                raise CommandRefused("not_registered", f"extension {extension} is not registered")
+            if mode not in ("listen", "whisper", "barge"):
+                raise ValueError(f"unknown mode {mode!r}")
+            self.supervised[call_id] = mode
+            self._control_event(call_id, agent_id, "supervising", extension, mode)
+        elif command == "stop_supervising":
+            self.supervised.pop(call_id, None)
+            self._control_event(call_id, agent_id, "supervision_ended")
+        else:
+            raise ValueError(f"unknown command {command!r}")
+        return {"call_id": call_id, "supervised": self.supervised.get(call_id, "")}
 
     async def hang_up_call(self, call_id: str) -> bool:
         self.hung_up.append(call_id)

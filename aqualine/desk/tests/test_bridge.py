@@ -24,6 +24,7 @@ from aqualine.routing import websocket_urlpatterns
 from aqualine.telephony.api.events import (
     AgentStateChanged,
     CallAnswered,
+    CallControl,
     CallEnded,
     CallOffered,
     CallStarted,
@@ -97,6 +98,26 @@ def test_queue_and_call_events_without_an_agent_go_to_the_supervisors_only() -> 
 
 def test_an_agent_id_that_is_no_group_name_reaches_only_the_supervisors() -> None:
     assert live.route(_state("bad id!", "idle", "ringing"), OrderedDict()) == ["supervisors"]
+
+
+def test_call_control_reaches_its_agent_and_the_supervisors_but_supervision_only_these() -> None:
+    calls: OrderedDict[str, str] = OrderedDict()
+    live.route(_offered("c1", "1001"), calls)
+    held = CallControl(call_id="c1", agent_id="1001", action="held")
+    assert live.route(held, calls) == ["agent_1001", "supervisors"]
+    for action in ("supervising", "supervision_ended"):
+        watched = CallControl(call_id="c1", agent_id="1001", action=action, target="8009")
+        assert live.route(watched, calls) == ["supervisors"], action
+
+
+def test_the_end_of_a_dialled_call_reaches_the_agent_who_dialled() -> None:
+    calls: OrderedDict[str, str] = OrderedDict()
+    dialing = CallControl(call_id="o1", agent_id="1001", action="dialing", target="13900139000")
+    assert live.route(dialing, calls) == ["agent_1001", "supervisors"]
+    failed = CallControl(call_id="o1", agent_id="1001", action="dial_failed", detail="486 Busy")
+    assert live.route(failed, calls) == ["agent_1001", "supervisors"]
+    ended = CallEnded(call_id="o1", outcome="failed", cause="486 Busy Here", duration=4.0)
+    assert live.route(ended, calls) == ["agent_1001", "supervisors"]
 
 
 def test_the_bridge_forgets_the_oldest_calls_beyond_its_limit(monkeypatch: Any) -> None:
@@ -306,6 +327,50 @@ def test_each_desktop_hears_its_own_agent_and_the_monitor_hears_everything(
             for communicator in (first, second, monitor):
                 await communicator.disconnect()
         assert live.bridge.groups == {} and not live.bridge.running
+
+    run(scenario(), timeout=60)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_desktop_hears_its_call_control_but_not_that_a_supervisor_listens(
+    switch: ServedSwitch, agent: User, supervisor: User
+) -> None:
+    acd = switch.switch
+    switch.run(acd.agent_command("login", "1001", {"extension": "8001"}))
+    switch.run(acd.agent_command("sign_on", "1001", {}))
+    sessions = _signed_in(agent, supervisor)
+
+    async def scenario() -> None:
+        desktop = _communicator(agent, "agent", sessions)
+        monitor = _communicator(supervisor, "monitor", sessions)
+        for communicator in (desktop, monitor):
+            assert (await communicator.connect())[0]
+        try:
+            assert await wait_until(lambda: switch.bus.subscriber_count == 1, timeout=10)
+            switch.call(acd.offer, "c1", "13800138000")
+            switch.call(acd.answer, "c1")
+            await switch_command("supervise", "c1", {"extension": "8003", "mode": "listen"})
+            await agent_command("hold")
+            mine = await _until(desktop, lambda e: e["type"] == "call.control")
+            assert [e.get("action") for e in mine if e["type"] == "call.control"] == ["held"]
+            assert mine[-1]["call_id"] == "c1" and mine[-1]["agent_id"] == "1001"
+            theirs = await _until(
+                monitor, lambda e: e["type"] == "call.control" and e["action"] == "held"
+            )
+            watched = [e for e in theirs if e["type"] == "call.control"]
+            assert [(e["action"], e["detail"]) for e in watched] == [
+                ("supervising", "listen"),
+                ("held", ""),
+            ]
+        finally:
+            for communicator in (desktop, monitor):
+                await communicator.disconnect()
+
+    async def switch_command(command: str, call_id: str, params: dict[str, Any]) -> None:
+        await asyncio.to_thread(switch.run, acd.call_command(command, call_id, params))
+
+    async def agent_command(command: str) -> None:
+        await asyncio.to_thread(switch.run, acd.agent_command(command, "1001", {}))
 
     run(scenario(), timeout=60)
 

@@ -219,7 +219,7 @@ def test_missed_calls_of_today_are_listed_and_marked_handled(agent: User, superv
     assert MissedCallHandled.objects.count() == 1
 
 
-def test_the_desktop_page_offers_its_buttons_and_disables_dialing(
+def test_the_desktop_page_offers_its_buttons_with_dialing_disabled_until_the_state_allows(
     switch: ServedSwitch, agent: User
 ) -> None:
     page = client_for(agent).get("/desk/").content.decode()

@@ -7,6 +7,13 @@
  * updates its row at once. Force buttons are enabled only in states where the command works
  * (#mon-commands, from the ACD's transition table). When a call ends unanswered, the missed-call
  * list (data-missed-url) is read again; "mark handled" posts without leaving the page.
+ *
+ * Supervision (when the page has data-supervise-url): each agent's live call has listen in /
+ * whisper / barge in buttons (button[data-supervise=listen|whisper|barge]) that ring the
+ * supervisor's extension (#mon-extension, else the one they are logged in on) into the call,
+ * and stop monitoring (button[data-supervise=stop]); call.control events "supervising" and
+ * "supervision_ended" mark the mode in use (aria-pressed). With data-dial-url, a missed call's
+ * "call back" (button[data-dial]) dials its number from the supervisor's own extension.
  */
 (function () {
   "use strict";
@@ -24,6 +31,15 @@
   var errorBox = document.getElementById("mon-error");
   var switchDown = document.getElementById("mon-switch-down");
   var REFRESH_MS = 400;
+  var me = root.getAttribute("data-me") || "";
+  var superviseUrl = root.getAttribute("data-supervise-url");
+  var stopUrl = root.getAttribute("data-stop-url");
+  var dialUrl = root.getAttribute("data-dial-url");
+  var extensionInput = document.getElementById("mon-extension");
+  var noticeBox = document.getElementById("mon-notice");
+  var MODES = ["listen", "whisper", "barge"];
+  var EXT_KEY = "aqualine.monitor.extension." + me;
+  var supervised = {}; // call ID -> the mode this supervisor is in
 
   var skew = 0;
   var agents = []; // the agents' views, with sinceMs
@@ -89,6 +105,23 @@
       });
       actions.appendChild(button);
     });
+    if (superviseUrl && agent.agent_id !== me && agent.state === "talking" && agent.call_id) {
+      MODES.concat(["stop"]).forEach(function (mode) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.textContent = texts.supervise[mode];
+        button.setAttribute("data-supervise", mode);
+        button.setAttribute("data-call-id", agent.call_id);
+        if (mode !== "stop") {
+          button.setAttribute("aria-pressed", String(supervised[agent.call_id] === mode));
+        }
+        button.disabled = !switchOk;
+        button.addEventListener("click", function () {
+          supervise(agent, mode, button);
+        });
+        actions.appendChild(button);
+      });
+    }
     return row;
   }
 
@@ -179,6 +212,9 @@
         switchOk = Boolean(data.switch_ok);
         agents = data.agents.map(function (agent) {
           agent.sinceMs = parse(agent.since);
+          if (agent.agent_id === me && extensionInput) {
+            extensionInput.placeholder = agent.extension || "";
+          }
           return agent;
         });
         var fetched = Date.now();
@@ -233,7 +269,19 @@
         agent.sinceMs = parse(event.at);
         renderAgents();
       }
-    } else if (event.type === "call.ended" && event.outcome !== "answered") {
+    } else if (event.type === "call.control") {
+      var mode = MODES.indexOf(event.detail) >= 0 ? event.detail : event.target;
+      if (event.action === "supervising" && MODES.indexOf(mode) >= 0) {
+        supervised[event.call_id] = mode; // (any supervisor's: the call is being monitored)
+        renderAgents();
+      } else if (event.action === "supervision_ended") {
+        delete supervised[event.call_id];
+        renderAgents();
+      }
+    } else if (event.type === "call.ended") {
+      delete supervised[event.call_id];
+    }
+    if (event.type === "call.ended" && event.outcome !== "answered") {
       refreshMissed(1500);
       refreshMissed(6000); // the switch writes the call record just after the call ends
     }
@@ -281,6 +329,83 @@
       })
       .then(load);
   }
+
+  function showNotice(text) {
+    noticeBox.textContent = text || "";
+    noticeBox.hidden = !text;
+  }
+
+  if (extensionInput) {
+    try {
+      extensionInput.value = window.localStorage.getItem(EXT_KEY) || "";
+    } catch (ignored) {
+      // storage may be disabled
+    }
+    extensionInput.addEventListener("change", function () {
+      try {
+        window.localStorage.setItem(EXT_KEY, extensionInput.value.trim());
+      } catch (ignored) {
+        // storage may be disabled
+      }
+    });
+  }
+
+  function supervise(agent, mode, button) {
+    var callId = agent.call_id;
+    var url =
+      mode === "stop"
+        ? stopUrl.replace("CALL", encodeURIComponent(callId))
+        : superviseUrl.replace("CALL", encodeURIComponent(callId)).replace("MODE", mode);
+    var fields = mode === "stop" ? {} : { extension: extensionInput ? extensionInput.value.trim() : "" };
+    button.disabled = true;
+    Aq.post(url, fields, csrf)
+      .then(function (result) {
+        if (result.data && result.data.ok) {
+          showError("");
+          if (mode === "stop") {
+            delete supervised[callId];
+            showNotice("");
+          } else {
+            supervised[callId] = mode;
+            showNotice(
+              texts.supervising
+                .replace("{agent}", agent.agent_id + (agent.name ? " " + agent.name : ""))
+                .replace("{mode}", texts.supervise[mode])
+            );
+          }
+        } else {
+          showError((result.data && result.data.error) || texts.command_failed);
+        }
+      })
+      .catch(function () {
+        showError(texts.command_failed);
+      })
+      .then(renderAgents);
+  }
+
+  root.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button[data-dial]") : null;
+    if (!button || !dialUrl) {
+      return;
+    }
+    var number = button.getAttribute("data-dial");
+    button.disabled = true;
+    Aq.post(dialUrl, { number: number }, csrf)
+      .then(function (result) {
+        if (result.data && result.data.ok) {
+          showError("");
+          showNotice(texts.control.dialing.replace("{target}", number));
+        } else {
+          showError((result.data && result.data.error) || texts.command_failed);
+        }
+      })
+      .catch(function () {
+        showError(texts.command_failed);
+      })
+      .then(function () {
+        button.disabled = false;
+      });
+  });
 
   // --- missed calls ------------------------------------------------------------------------------
 
