@@ -118,9 +118,18 @@ class RealSwitch:
 
     # --- the agent's phone ------------------------------------------------------------------------
 
-    def start_phone(self, tmp_path: Path, *, calls: int, timeout: float = 600.0) -> PhoneProcess:
-        """The answering pjsua2 phone of extension 8001, registered (it answers after 0.3 s,
-        and hangs up when the switch does)."""
+    def start_phone(
+        self,
+        tmp_path: Path,
+        *,
+        calls: int,
+        timeout: float = 600.0,
+        extension: str = "8001",
+        tone: float | None = None,
+    ) -> PhoneProcess:
+        """The answering pjsua2 phone of ``extension`` (8001–8002 of the test directory),
+        registered (it answers after 0.3 s, plays its ``tone``, and hangs up when the switch
+        does)."""
         assert self.running is not None
         running = self.running
 
@@ -132,17 +141,18 @@ class RealSwitch:
                 "--port",
                 str(running.port),
                 "--user",
-                "8001",
+                extension,
                 "--password",
-                "secret-8001",
+                f"secret-{extension}",
                 "--calls",
                 str(calls),
                 "--hangup-after",
                 "0",
                 "--wav-prefix",
-                str(tmp_path / "heard"),
+                str(tmp_path / ("heard" if extension == "8001" else f"heard-{extension}")),
                 "--timeout",
                 str(timeout),
+                *(["--tone", str(int(tone))] if tone else []),
             ]
             process = await asyncio.create_subprocess_exec(
                 *command,
@@ -190,6 +200,17 @@ class RealSwitch:
             raise AssertionError(f"{caller} never reached the agent queue")
 
         return self.run(dial())
+
+    def heard(self, caller: Caller, seconds: float = 1.5) -> Any:
+        """What the caller hears over the next ``seconds`` (its RTP peer's audio)."""
+
+        async def listen() -> Any:
+            await asyncio.sleep(0.4)  # the change reaches the caller
+            caller.peer.clear()
+            assert await caller.peer.wait_for_audio_packets(int(seconds * 50), timeout=10)
+            return caller.peer.received_audio()[-int(seconds * 8000) :]
+
+        return self.run(listen())
 
     def _queued(self, caller: str) -> bool:
         assert self.running is not None and self.running.switch.centre is not None
