@@ -81,6 +81,24 @@ def _call_view(call: dict[str, Any] | None) -> dict[str, Any] | None:
         "callee": call.get("callee", ""),
         "direction": call.get("direction", ""),
         "started_at": call.get("started_at"),
+        "control": _control_of(call),
+    }
+
+
+def _control_of(call: dict[str, Any]) -> dict[str, Any] | None:
+    """The call's hold/consult/conference state as the switch keeps it (so a reloaded desk
+    shows it): a hotline call's session, or a click-to-dial call itself."""
+    session = call.get("session")
+    source = session if isinstance(session, dict) else call
+    if call.get("direction") != "outbound" and source is call:
+        return None  # a hotline call without its session: nothing known
+    held = source.get("held")
+    if not isinstance(held, bool):
+        return None
+    return {
+        "held": held,
+        "conference": bool(source.get("conference")),
+        "consult": source.get("consult"),
     }
 
 

@@ -116,6 +116,12 @@ def test_the_agent_holds_and_transfers_to_1002_from_the_desktop_with_real_phones
         assert not is_silent(music), "the held caller hears music"
         assert frames_with_tone(music, FIRST_TONE) < 0.05, describe(music)
 
+        # The same agent on another device (no session storage): the switch says it is held.
+        again = new_page()
+        _sign_in(again, base, "1001", "/desk/")
+        again.locator("#desk-call[data-control=held]").wait_for(state="attached")
+        again.close()
+
         # Take the caller back: the agent's tone again.
         desk.locator("#desk-unhold").click()
         desk.locator("#desk:not([data-busy]) #desk-call:not([data-control=held])").wait_for(

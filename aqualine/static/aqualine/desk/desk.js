@@ -283,6 +283,9 @@
           }
           call.state = agent.state === "talking" ? "talking" : "offered";
           call.startMs = sinceMs;
+          if (data.call && data.call.control) {
+            syncControl(call.call_id, data.call.control); // held / consulting after a reload
+          }
         }
         render();
       })
