@@ -488,3 +488,46 @@ def test_a_failed_blind_transfer_puts_the_caller_back_in_the_queue(tmp_path: Pat
         assert (record.agent_id, record.transfer_agent_id) == ("1001", "1002")
 
     run(scenario(), timeout=150)
+
+
+def test_consult_an_extension_cancel_then_consult_again_and_complete_the_transfer(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        async with (
+            hotline(tmp_path, flow=QUEUE_ONLY_FLOW) as running,
+            agent_phone(running, tmp_path, "8001") as first,
+            agent_phone(running, tmp_path, "8002", tone=SECOND_PHONE_TONE, calls=2) as second,
+        ):
+            sign_on(running, "1001", "8001")
+            async with Caller(running) as caller:
+                await caller.dial()
+                caller.peer.play_tone(CALLER_TONE, 1.0, loop=True)
+                await first.wait_for(event("media", call=0), timeout=20)
+                await talking(caller)
+
+                # 8002 is a plain extension (no agent logged in on it)
+                view = await command(running, "consult", "1001", target="8002")
+                assert view["call"]["consult"]["kind"] == "extension"
+                await second.wait_for(event("media", call=0), timeout=20)
+                with pytest.raises(CommandRefused) as refused:
+                    await command(running, "unhold", "1001")
+                assert refused.value.code == "consult_pending"
+                await command(running, "cancel_consult", "1001")
+                await second.wait_for(event("disconnected", call=0), timeout=15)
+                await talking(caller)  # back with the agent
+
+                await command(running, "consult", "1001", target="8002")
+                await second.wait_for(event("media", call=1), timeout=20)
+                await command(running, "complete_transfer", "1001")
+                await first.wait_for(event("disconnected", call=0), timeout=15)
+                await talking(caller, SECOND_PHONE_TONE)
+                assert agent_state(running, "1001")[0] == "after_call_work"
+                await caller.hang_up()
+                record = await caller.record()
+            await second.wait_for(event("disconnected", call=1), timeout=15)
+        assert (record.agent_id, record.transfer_target) == ("1001", "8002")
+        assert record.transfer_agent_id == "" and record.hold_seconds > 0
+        assert not record.conference
+
+    run(scenario(), timeout=150)
