@@ -22,8 +22,19 @@ asyncio loop with non-blocking sockets and numpy for the RTP:
    recorded, the WAV complete (its length is the talk time, its size its length), both tones in
    a sample.
 
+With ``--hold-share``/``--conference-share`` (issue 6: call control) a share of the calls, once
+all are bridged and before the warm-up, is put on hold by the agent's ``hold`` command (the
+caller hears music on hold from the clock, the agent nothing), and another share becomes a
+three-party conference: the agent ``consult``s an extension 8xxxx that the generator registered
+and answers at once (sending a 1600 Hz tone), then ``conference`` (commands through
+``Switch.agent_command``, as the control API carries them). In the window, a sample of held
+callers must hear the music-on-hold loop, their agents silence, and every member of sampled
+conferences the two others; afterwards each call record must say hold / conference, every
+recording be complete, and sampled conference recordings hold all three tones.
+
     python bench/hotline_capacity.py                          # N = 50, 100, 200
     python bench/hotline_capacity.py --calls 400 --seconds 20
+    python bench/hotline_capacity.py --calls 400 --hold-share 0.1 --conference-share 0.1
 
 Nothing is asserted: speed is measured here, not tested. The load average (other processes on
 the machine) is printed with each run.
@@ -52,6 +63,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from hotline_mix import (
+    THIRD_HZ,
+    hears_all,
+    is_silence,
+    music_match,
+    pick_mix,
+    third_extension,
+    third_password,
+)
 from media_clock import frames_with_tone_band, pin
 
 from aqualine.telephony.digest import answer_challenge
@@ -161,11 +181,12 @@ async def serve_switch(setup: dict[str, Any]) -> None:
     )
 
     calls = int(setup["calls"])
+    thirds = int(setup.get("thirds", 0))
     folder = Path(setup["folder"])
-    directory = MemoryDirectory(
-        extensions={extension(i): ExtensionInfo(extension(i), password(i)) for i in range(calls)},
-        trunks=(DEMO_TRUNK,),
-    )
+    extensions = {extension(i): ExtensionInfo(extension(i), password(i)) for i in range(calls)}
+    for j in range(thirds):
+        extensions[third_extension(j)] = ExtensionInfo(third_extension(j), third_password(j))
+    directory = MemoryDirectory(extensions=extensions, trunks=(DEMO_TRUNK,))
     directory.agents = {agent_id(i): AgentInfo(agent_id(i), f"bench {i}") for i in range(calls)}
     directory.queue_list = [QueueConfig("hotline", members=tuple(directory.agents))]
     directory.flows[HOTLINE] = FAST_FLOW
@@ -196,7 +217,8 @@ async def serve_switch(setup: dict[str, Any]) -> None:
         line = await loop.run_in_executor(None, sys.stdin.readline)
         if not line:
             break
-        command = json.loads(line)["cmd"]
+        request = json.loads(line)
+        command = request["cmd"]
         result: dict[str, Any] = {}
         if command == "login":
             failed = []
@@ -214,12 +236,16 @@ async def serve_switch(setup: dict[str, Any]) -> None:
             result = {
                 "calls": len(switch.calls()),
                 "sessions": states,
+                **control_counts(centre),
                 "ended": len(records.ended),
                 "recordings_complete": sum(
                     1 for r in records.recordings.values() if r.kind == "call" and r.complete
                 ),
                 "errors": switch.errors,
             }
+        elif command == "control":
+            result = await apply_mix(switch, request["hold"], request["conference"])
+            result.update(control_counts(centre))
         elif command == "begin":
             before = await asyncio.wrap_future(clock.request_stats(reset=True))
             window = {"cpu": time.process_time(), "wall": time.monotonic()}
@@ -233,10 +259,16 @@ async def serve_switch(setup: dict[str, Any]) -> None:
                 "clock_cpu": stats.cpu_percent,
                 "process_cpu_self": 100 * (time.process_time() - window["cpu"]) / wall,
                 "stats": figures,
+                **control_counts(centre),  # still held / in conference at the window's end
             }
         elif command == "report":
             result = await asyncio.to_thread(
-                check_recordings, records, folder / "recordings", load_audio
+                check_recordings,
+                records,
+                folder / "recordings",
+                load_audio,
+                frozenset(request.get("held", ())),
+                frozenset(request.get("conference", ())),
             )
             result["errors"] = switch.errors
         elif command == "stop":
@@ -246,9 +278,84 @@ async def serve_switch(setup: dict[str, Any]) -> None:
         print(json.dumps(result, default=str), flush=True)
 
 
-def check_recordings(records: Any, folder: Path, load_audio: Any) -> dict[str, Any]:
+def control_counts(centre: Any) -> dict[str, int]:
+    """How many hotline calls are on hold / in a three-party conference now."""
+    held = conference = 0
+    for session in centre.sessions.values():
+        control = getattr(session, "control", None)
+        if control is None or session.state != "talking":
+            continue
+        held += bool(control.held and not control.conference)
+        conference += bool(
+            control.conference and control.consult is not None and control.consult.answered
+        )
+    return {"held": held, "in_conference": conference}
+
+
+async def apply_mix(switch: Any, hold: list[str], conference: list[list[str]]) -> dict[str, Any]:
+    """The agents' commands: ``hold`` for each agent in ``hold``; ``consult`` the extension
+    then, once it answered, ``conference`` for each (agent, extension) in ``conference``."""
+    from aqualine.telephony.api.server import CommandRefused
+
+    failed: list[str] = []
+    seconds: list[float] = []
+
+    async def one_hold(agent: str) -> None:
+        began = time.monotonic()
+        try:
+            await switch.agent_command("hold", agent, {})
+        except CommandRefused as refused:
+            failed.append(f"hold {agent}: {refused.code} {refused.reason}")
+            return
+        seconds.append(time.monotonic() - began)
+
+    async def one_conference(agent: str, target: str) -> None:
+        try:
+            await switch.agent_command("consult", agent, {"target": target, "kind": "extension"})
+        except CommandRefused as refused:
+            failed.append(f"consult {agent} -> {target}: {refused.code} {refused.reason}")
+            return
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                await switch.agent_command("conference", agent, {})
+                return
+            except CommandRefused as refused:
+                if refused.code != "consult_pending" or time.monotonic() > deadline:
+                    failed.append(f"conference {agent}: {refused.code} {refused.reason}")
+                    return
+            await asyncio.sleep(0.05)
+
+    began = time.monotonic()
+    semaphore = asyncio.Semaphore(20)
+
+    async def limited(coroutine: Any) -> None:
+        async with semaphore:
+            await coroutine
+
+    await asyncio.gather(
+        *(limited(one_hold(agent)) for agent in hold),
+        *(limited(one_conference(agent, target)) for agent, target in conference),
+    )
+    return {
+        "failed": failed[:10],
+        "failures": len(failed),
+        "setup_s": time.monotonic() - began,
+        "hold_command_ms_max": 1000 * max(seconds, default=0.0),
+    }
+
+
+def check_recordings(
+    records: Any,
+    folder: Path,
+    load_audio: Any,
+    held_callers: frozenset[str] = frozenset(),
+    conference_callers: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
     """Every answered call has one complete recording as long as its talk time (±0.5 s) whose
-    file holds exactly that many samples; a sample of them holds both tones."""
+    file holds exactly that many samples; a sample of the plain ones holds both tones. The
+    held calls' records count hold time, the conferences' say so; a sample of the conference
+    recordings holds the three tones in their second half."""
     recordings = {r.call_id: r for r in records.recordings.values() if r.kind == "call"}
     answered = [r for r in records.ended if r.outcome == "answered"]
     complete = 0
@@ -274,8 +381,10 @@ def check_recordings(records: Any, folder: Path, load_audio: Any) -> dict[str, A
                     "size": size,
                 }
             )
+    mixed = held_callers | conference_callers
+    plain = [r for r in answered if r.caller not in mixed]
     both = 0
-    sample = answered[:: max(1, len(answered) // SAMPLE_CALLS)][:SAMPLE_CALLS]
+    sample = plain[:: max(1, len(plain) // SAMPLE_CALLS)][:SAMPLE_CALLS]
     for record in sample:
         info = recordings.get(record.call_id)
         if info is None:
@@ -292,6 +401,23 @@ def check_recordings(records: Any, folder: Path, load_audio: Any) -> dict[str, A
     outcomes: dict[str, int] = {}
     for record in records.ended:
         outcomes[record.outcome] = outcomes.get(record.outcome, 0) + 1
+    by_caller = {r.caller: r for r in answered}
+    held_records = [by_caller[c] for c in held_callers if c in by_caller]
+    conference_records = [by_caller[c] for c in conference_callers if c in by_caller]
+    wrong_flags = len(
+        [r for r in answered if r.caller not in mixed and (r.hold_seconds > 0 or r.conference)]
+    )
+    three = 0
+    conference_sample = sorted(conference_records, key=lambda r: r.caller)
+    conference_sample = conference_sample[:: max(1, len(conference_sample) // SAMPLE_CALLS)]
+    conference_sample = conference_sample[:SAMPLE_CALLS]
+    for record in conference_sample:
+        info = recordings.get(record.call_id)
+        if info is None:
+            continue
+        audio = load_audio(folder / info.path, 8000)
+        half = audio[len(audio) // 2 : -8000]
+        three += hears_all(half, (CALLER_HZ, AGENT_HZ, THIRD_HZ))
     return {
         "records": len(records.ended),
         "outcomes": outcomes,
@@ -300,6 +426,14 @@ def check_recordings(records: Any, folder: Path, load_audio: Any) -> dict[str, A
         "both_tones": both,
         "sampled": len(sample),
         "odd": odd,
+        "held_records": sum(1 for r in held_records if r.hold_seconds > 0),
+        "hold_seconds_min": min((r.hold_seconds for r in held_records), default=None),
+        "of_held": len(held_callers),
+        "conference_records": sum(1 for r in conference_records if r.conference),
+        "of_conference": len(conference_callers),
+        "plain_flagged": wrong_flags,
+        "three_tones": three,
+        "conference_sampled": len(conference_sample),
     }
 
 
@@ -307,12 +441,17 @@ def check_recordings(records: Any, folder: Path, load_audio: Any) -> dict[str, A
 
 
 class Rtp:
-    """Callers are endpoints 0..N-1, agents N..2N-1; one UDP socket each, connected to the
-    switch's port once known. One send per active endpoint per 20 ms tick, numpy-built."""
+    """Callers are endpoints 0..N-1, agents N..2N-1, the consulted third parties 2N..2N+M-1;
+    one UDP socket each, connected to the switch's port once known. One send per active
+    endpoint per 20 ms tick, numpy-built."""
 
-    def __init__(self, calls: int) -> None:
+    def __init__(
+        self, calls: int, held: list[int] | None = None, conference: list[int] | None = None
+    ) -> None:
+        held, conference = held or [], conference or []
         self.calls = calls
-        self.count = count = 2 * calls
+        self.thirds = len(conference)
+        self.count = count = 2 * calls + self.thirds
         self.socks: list[socket.socket] = []
         for _ in range(count):
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -334,7 +473,7 @@ class Rtp:
         self.views = [memoryview(self.tx[row]) for row in range(count)]
         self.frames = {
             role: np.frombuffer(ulaw_encode(tone(hz, 1.0)), dtype=np.uint8).reshape(50, 160)
-            for role, hz in (("caller", CALLER_HZ), ("agent", AGENT_HZ))
+            for role, hz in (("caller", CALLER_HZ), ("agent", AGENT_HZ), ("third", THIRD_HZ))
         }
         self.active: list[int] = []  # endpoints sending (connected)
         self.dtmf: dict[int, list[tuple[bytes, bool, bool]]] = {}  # endpoint -> packets to send
@@ -354,10 +493,26 @@ class Rtp:
         self.rtcp_received = 0
         self.lateness: list[float] = []
         self.skipped = 0
-        sample = list(range(0, calls, max(1, calls // SAMPLE_CALLS)))[:SAMPLE_CALLS]
-        self.monitored: dict[int, list[tuple[int, bytes]]] = {
-            index: [] for c in sample for index in (c, calls + c)
-        }
+        mixed = set(held) | set(conference)
+        sample = [c for c in range(0, calls, max(1, calls // SAMPLE_CALLS)) if c not in mixed][
+            :SAMPLE_CALLS
+        ]
+        # endpoint -> what it should hear: a tone (the FFT peak), tones (each in its band),
+        # "music" (the music-on-hold loop) or "silence" (or nothing at all)
+        self.expect: dict[int, tuple[str, Any]] = {}
+        for c in sample:
+            self.expect[c] = ("plain", AGENT_HZ)  # a caller hears the agent
+            self.expect[calls + c] = ("plain", CALLER_HZ)
+        for c in held[:: max(1, len(held) // SAMPLE_CALLS)][:SAMPLE_CALLS]:
+            self.expect[c] = ("held caller", "music")
+            self.expect[calls + c] = ("held agent", "silence")
+        step = max(1, len(conference) // SAMPLE_CALLS)
+        for j in range(0, len(conference), step)[:SAMPLE_CALLS]:
+            c = conference[j]
+            self.expect[c] = ("conference", (AGENT_HZ, THIRD_HZ))
+            self.expect[calls + c] = ("conference", (CALLER_HZ, THIRD_HZ))
+            self.expect[2 * calls + j] = ("conference", (CALLER_HZ, AGENT_HZ))
+        self.monitored: dict[int, list[tuple[int, bytes]]] = {i: [] for i in self.expect}
         self.reset_window()
 
     def reset_window(self) -> None:
@@ -389,7 +544,8 @@ class Rtp:
         frame = self.tick % 50
         calls = self.calls
         self.tx[:calls, 12:] = self.frames["caller"][frame]
-        self.tx[calls:, 12:] = self.frames["agent"][frame]
+        self.tx[calls : 2 * calls, 12:] = self.frames["agent"][frame]
+        self.tx[2 * calls :, 12:] = self.frames["third"][frame]
         self.tx[:, 1] = 0
         self.seq[:] = self.next_seq & 0xFFFF
         self.ts[:] = (self.tick * 160) & 0xFFFFFFFF
@@ -470,16 +626,33 @@ class Rtp:
         expected = np.where(self.first >= 0, self.highest - self.first + 1, 0)
         return int(expected.sum()), int(expected.sum() - self.received.sum())
 
-    def heard(self) -> tuple[int, int]:
-        ok = 0
+    def heard(self) -> dict[str, list[int]]:
+        """Per kind of party: [how many heard what they should, how many were sampled]; and
+        the worst music-on-hold match of the held callers."""
+        result: dict[str, list[int]] = {}
+        worst_music = 1.0
         for index, packets in self.monitored.items():
+            kind, want = self.expect[index]
             ordered = dict(sorted(packets))
-            if not ordered:
-                continue
             audio = ULAW_DECODE[np.frombuffer(b"".join(ordered.values()), dtype=np.uint8)]
-            want = AGENT_HZ if index < self.calls else CALLER_HZ  # a caller hears the agent
-            ok += int(frames_with_tone(audio, want) >= 0.9)
-        return ok, len(self.monitored)
+            if want == "silence":
+                ok = is_silence(audio)
+            elif not ordered:
+                ok = False
+            elif want == "music":
+                match = music_match(audio)
+                worst_music = min(worst_music, match)
+                ok = match >= 0.8
+            elif isinstance(want, tuple):
+                ok = hears_all(audio, want)
+            else:
+                ok = frames_with_tone(audio, want) >= 0.9
+            counts = result.setdefault(kind, [0, 0])
+            counts[0] += int(ok)
+            counts[1] += 1
+        if "held caller" in result:
+            result["music_match_min"] = [round(worst_music, 3)]  # type: ignore[list-item]
+        return result
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send on absolute 20 ms deadlines (like a phone's sound card) until ``stop``."""
@@ -602,11 +775,18 @@ class Sip(asyncio.DatagramProtocol):
 
 
 class Bench:
-    def __init__(self, calls: int, switch_port: int, args: argparse.Namespace) -> None:
+    def __init__(
+        self,
+        calls: int,
+        switch_port: int,
+        args: argparse.Namespace,
+        held: list[int] | None = None,
+        conference: list[int] | None = None,
+    ) -> None:
         self.calls = calls
         self.args = args
         self.switch_address = ("127.0.0.1", switch_port)
-        self.rtp = Rtp(calls)
+        self.rtp = Rtp(calls, held, conference)
         self.sip = Sip(self)
         self.digit_at: dict[str, float] = {}
         self.ring_at: dict[str, float] = {}
@@ -661,13 +841,16 @@ class Bench:
             return
         now = time.monotonic()
         user = getattr(invite.uri, "user", "") or ""
-        index = int(user[1:]) if user.startswith("7") else -1
-        caller = getattr(invite.from_addr.uri, "user", "") or ""
-        self.ring_at[caller] = now
-        if not 0 <= index < self.calls:
+        index = int(user[1:]) if user[:1] in ("7", "8") and user[1:].isdigit() else -1
+        if user.startswith("8") and 0 <= index < self.rtp.thirds:  # a consulted third party
+            endpoint = 2 * self.calls + index
+        elif user.startswith("7") and 0 <= index < self.calls:
+            caller = getattr(invite.from_addr.uri, "user", "") or ""
+            self.ring_at[caller] = now
+            endpoint = self.calls + index
+        else:
             self.failures.append(f"INVITE for an unknown agent {user}")
             return
-        endpoint = self.calls + index
         offer = parse_sdp(invite.body)
         self.rtp.connect(endpoint, offer.media[0].port)
         tag = secrets.token_hex(6)
@@ -686,8 +869,7 @@ class Bench:
 
     # --- agents ---------------------------------------------------------------------------------
 
-    async def register(self, index: int) -> None:
-        user = extension(index)
+    async def register(self, user: str, secret: str) -> None:
         host = f"127.0.0.1:{self.switch_address[1]}"
         call_id = secrets.token_hex(12)
         tag = secrets.token_hex(6)
@@ -716,7 +898,7 @@ class Bench:
                 method="REGISTER",
                 uri=uri,
                 username=user,
-                password=password(index),
+                password=secret,
             )
             response = await self.sip.transact(call_id, "REGISTER", request(2, authorization))
         if response.status != 200:
@@ -810,7 +992,7 @@ class Bench:
 
 
 class SwitchProcess:
-    def __init__(self, calls: int, folder: Path, args: argparse.Namespace) -> None:
+    def __init__(self, calls: int, folder: Path, args: argparse.Namespace, thirds: int = 0) -> None:
         command = [sys.executable, __file__, "switch"]
         if args.no_pin:
             command.append("--no-pin")
@@ -823,7 +1005,8 @@ class SwitchProcess:
             stderr=open(folder / "switch.log", "w"),  # noqa: SIM115
             text=True,
         )
-        self.hello = self._ask_raw(json.dumps({"calls": calls, "folder": str(folder)}))
+        setup = {"calls": calls, "folder": str(folder), "thirds": thirds}
+        self.hello = self._ask_raw(json.dumps(setup))
 
     def _ask_raw(self, line: str) -> dict[str, Any]:
         assert self.child.stdin is not None and self.child.stdout is not None
@@ -835,8 +1018,8 @@ class SwitchProcess:
         result: dict[str, Any] = json.loads(answer)
         return result
 
-    async def ask(self, command: str) -> dict[str, Any]:
-        return await asyncio.to_thread(self._ask_raw, json.dumps({"cmd": command}))
+    async def ask(self, command: str, **params: Any) -> dict[str, Any]:
+        return await asyncio.to_thread(self._ask_raw, json.dumps({"cmd": command, **params}))
 
 
 async def gather_limited(limit: int, coroutines: list[Any]) -> None:
@@ -860,17 +1043,23 @@ async def wait_for(predicate: Any, timeout: float, interval: float = 0.5) -> boo
 
 async def run_one(calls: int, args: argparse.Namespace) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="aqualine-hotline-bench-", dir=args.folder))
-    switch = SwitchProcess(calls, folder, args)
+    held, conference = pick_mix(calls, args.hold_share, args.conference_share)
+    switch = SwitchProcess(calls, folder, args, thirds=len(conference))
     pid = int(switch.hello["pid"])
-    bench = Bench(calls, int(switch.hello["port"]), args)
+    bench = Bench(calls, int(switch.hello["port"]), args, held, conference)
     loop = asyncio.get_running_loop()
     await loop.create_datagram_endpoint(lambda: bench.sip, local_addr=("127.0.0.1", 0))
     stop = asyncio.Event()
     rtp_task = loop.create_task(bench.rtp.run(stop))
-    result: dict[str, Any] = {"calls": calls}
+    result: dict[str, Any] = {
+        "calls": calls,
+        "mix": {"held": len(held), "conference": len(conference)},
+    }
     try:
         began = time.monotonic()
-        await gather_limited(50, [bench.register(i) for i in range(calls)])
+        users = [(extension(i), password(i)) for i in range(calls)]
+        users += [(third_extension(j), third_password(j)) for j in range(len(conference))]
+        await gather_limited(50, [bench.register(user, secret) for user, secret in users])
         signed = await switch.ask("login")
         result["setup_register_s"] = time.monotonic() - began
         if signed["signed_on"] != calls:
@@ -891,6 +1080,15 @@ async def run_one(calls: int, args: argparse.Namespace) -> dict[str, Any]:
             status = await switch.ask("status")
             raise RuntimeError(f"not all calls are bridged: {status}, {bench.failures[:5]}")
         result["setup_calls_s"] = time.monotonic() - began
+        if held or conference:
+            control = await switch.ask(
+                "control",
+                hold=[agent_id(i) for i in held],
+                conference=[[agent_id(i), third_extension(j)] for j, i in enumerate(conference)],
+            )
+            result["control"] = control
+            if control["held"] != len(held) or control["in_conference"] != len(conference):
+                raise RuntimeError(f"the call-control mix did not take: {control}")
         load_before = os.getloadavg()
         await asyncio.sleep(args.warmup)
         await switch.ask("begin")
@@ -904,7 +1102,7 @@ async def run_one(calls: int, args: argparse.Namespace) -> dict[str, Any]:
         window = await switch.ask("end")
         rss, peak = proc_rss_mib(pid)
         expected, lost = bench.rtp.window_loss()
-        heard, monitored = bench.rtp.heard()
+        heard = bench.rtp.heard()
         result.update(
             {
                 "load": (load_before, os.getloadavg()),
@@ -912,7 +1110,7 @@ async def run_one(calls: int, args: argparse.Namespace) -> dict[str, Any]:
                 "switch": window,
                 "rss_mib": rss,
                 "peak_rss_mib": peak,
-                "to_phones": {"expected": expected, "lost": lost, "heard": heard, "of": monitored},
+                "to_phones": {"expected": expected, "lost": lost, "heard": heard},
                 "generator_cpu": 100 * (gen1 - gen0) / (wall1 - wall0),
                 "generator_late_p99_ms": float(np.percentile(bench.rtp.lateness, 99) * 1000),
                 "generator_skipped": bench.rtp.skipped,
@@ -933,7 +1131,11 @@ async def run_one(calls: int, args: argparse.Namespace) -> dict[str, Any]:
             return bool(status["ended"] >= calls and status["recordings_complete"] >= calls)
 
         await wait_for(all_recorded, 30)
-        result["recordings"] = await switch.ask("report")
+        result["recordings"] = await switch.ask(
+            "report",
+            held=[caller_number(i) for i in held],
+            conference=[caller_number(i) for i in conference],
+        )
         result["failures"] = bench.failures[:10]
         await switch.ask("stop")
         switch.child.wait(30)
@@ -960,8 +1162,31 @@ def show(result: dict[str, Any]) -> None:
     phones = result["to_phones"]
     latency = result["digit_to_ring_ms"]
     load = result["load"]
+    heard = phones["heard"]
+    plain = heard.get("plain", [0, 0])
+    mix = result["mix"]
+    mixed = ""
+    if mix["held"] or mix["conference"]:
+        control = result["control"]
+
+        def share(kind: str) -> str:
+            ok, of = heard.get(kind, [0, 0])
+            return f"{ok}/{of}"
+
+        mixed = (
+            f" | mix: held {control['held']}/{mix['held']} (still {window['held']} at the "
+            f"window's end), conference {control['in_conference']}/{mix['conference']} (still "
+            f"{window['in_conference']}), set up in {control['setup_s']:.1f} s | held callers "
+            f"hear music {share('held caller')} (match ≥ {heard.get('music_match_min', [0])[0]}), "
+            f"held agents silent {share('held agent')}, conference members hear both others "
+            f"{share('conference')} | records: hold {r['held_records']}/{r['of_held']} "
+            f"(min {r['hold_seconds_min'] or 0:.1f} s), conference {r['conference_records']}/"
+            f"{r['of_conference']}, plain ones flagged {r['plain_flagged']}, conference "
+            f"recordings with 3 tones {r['three_tones']}/{r['conference_sampled']}"
+        )
     print(
         f"N={result['calls']:3d} | switch CPU {result['switch_cpu']:5.1f}% of a core "
+        f"= {result['switch_cpu'] / result['calls']:.3f}% per call "
         f"(clock thread {window['clock_cpu']:4.1f}%) RSS {result['rss_mib']:4.0f} MiB | "
         f"RTP in/out {s['packets_received']}/{s['packets_sent']} lost to switch "
         f"{s['packets_lost']} to phones {phones['lost']}/{phones['expected']} | "
@@ -972,10 +1197,11 @@ def show(result: dict[str, Any]) -> None:
         f"skipped {s['skipped_ticks']} | digit→ring p50 {latency['p50']:.0f} "
         f"p95 {latency['p95']:.0f} max {latency['max']:.0f} ms ({latency['count']}) | "
         f"recordings complete {r['complete']}/{r['answered']} of {r['records']} records, "
-        f"both tones {r['both_tones']}/{r['sampled']}, phones hear {phones['heard']}/"
-        f"{phones['of']} | generator CPU {result['generator_cpu']:.0f}% "
+        f"both tones {r['both_tones']}/{r['sampled']}, phones hear {plain[0]}/"
+        f"{plain[1]} | generator CPU {result['generator_cpu']:.0f}% "
         f"late p99 {result['generator_late_p99_ms']:.1f} ms | "
         f"load {load[0][0]:.1f} -> {load[1][0]:.1f}"
+        + mixed
         + (f" | failures {result['failures']}" if result["failures"] else ""),
         flush=True,
     )
@@ -997,6 +1223,19 @@ def main() -> None:
         default=0.0,
         help="sys.setswitchinterval for the switch process (the clock's docstring suggests "
         "0.001); 0: Python's default, as `aqualine switch` runs",
+    )
+    parser.add_argument(
+        "--hold-share",
+        type=float,
+        default=0.0,
+        help="share of the calls the agent puts on hold once all are bridged (e.g. 0.1)",
+    )
+    parser.add_argument(
+        "--conference-share",
+        type=float,
+        default=0.0,
+        help="share of the calls made three-party conferences (consult an extension the "
+        "generator answers, then conference), e.g. 0.1",
     )
     parser.add_argument("--json", action="store_true", help="also print each result as JSON")
     args = parser.parse_args()

@@ -304,7 +304,7 @@ class CallController:
 
     # --- ringing a party --------------------------------------------------------------------
 
-    async def _ring(self, party: Party, *, caller: str) -> bool:
+    async def _ring(self, party: Party, *, caller: str, caller_name: str | None = None) -> bool:
         """Ring the party; True once it answered (its media is on the clock)."""
         config = self.centre.host.config
         try:
@@ -380,6 +380,7 @@ class CallController:
                 party.extension,
                 media=media,
                 caller=caller,
+                caller_name=caller_name,
                 ring_timeout=RING_SECONDS,
                 callbacks=callbacks,
             )
@@ -523,8 +524,10 @@ class CallController:
 
     async def _consult(self, party: Party) -> None:
         session = self.session
-        caller = session.agent_id or session.agent_extension
-        ok = await self._ring(party, caller=caller)
+        # The colleague's phone shows the agent's extension (to call back) and 工号 (who).
+        caller = session.agent_extension or session.agent_id
+        name = f"坐席{session.agent_id}" if session.agent_id else None
+        ok = await self._ring(party, caller=caller, caller_name=name)
         if party.ended or session.state == "ended":
             if ok:
                 self._drop(party, "caller gone")
