@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -65,3 +67,14 @@ def audit_value(value: Any) -> str:
 @register.filter
 def action_label(code: str) -> str:
     return str(ACTION_LABELS.get(code, code))
+
+
+@register.filter
+def tel(number: Any) -> SafeString | str:
+    """A phone number as a ``tel:`` link: a phone in the field dials it, and the agent desktop
+    dials it through the switch (click-to-dial). Empty stays empty."""
+    text = str(number or "").strip()
+    digits = "".join(ch for ch in text if ch.isdigit() or ch == "+")
+    if len(digits) < 3:
+        return text
+    return format_html('<a class="tel nowrap" href="tel:{}">{}</a>', digits, text)

@@ -196,3 +196,22 @@ def test_an_agent_holds_consults_conferences_transfers_and_dials_from_the_deskto
     _status(desk, "dialing", _zh("Calling {target}").replace("{target}", CALLER))
     assert acd.commands[-1] == ("dial", "1001", {"number": CALLER})
     assert desk.locator("#desk-callback").is_disabled()  # on a call now
+
+    # Any phone number on screen dials: a tel: link in the screen pop (e.g. an account's phone).
+    call_id = desk.locator("#desk-call").get_attribute("data-call-id")
+    switch.call(acd.dial_failed, call_id, "487 Request Terminated")
+    _settled(desk, "idle")
+    pop = desk.frame(name="desk-pop-frame")
+    assert pop is not None
+    pop.evaluate(
+        """() => {
+            const a = document.createElement("a");
+            a.href = "tel:13700137000";
+            a.id = "phone-link";
+            a.textContent = "137 0013 7000";
+            document.body.prepend(a);
+        }"""
+    )
+    pop.locator("#phone-link").click()
+    _status(desk, "dialing", _zh("Calling {target}").replace("{target}", "13700137000"))
+    assert acd.commands[-1] == ("dial", "1001", {"number": "13700137000"})

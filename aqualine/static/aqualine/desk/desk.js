@@ -920,6 +920,32 @@
     el.dial.addEventListener("click", function () {
       dial(el.dialNumber.value);
     });
+    // Click-to-dial from any phone number on screen (tel: links, here and in the screen pop):
+    // dialled through the switch when the agent may dial now, else put in the dial field.
+    var dialFromLink = function (event) {
+      var link = event.target && event.target.closest && event.target.closest('a[href^="tel:"]');
+      if (!link) {
+        return;
+      }
+      event.preventDefault();
+      var number = decodeURIComponent(link.getAttribute("href").slice(4));
+      el.dialNumber.value = number;
+      if (!el.dial.disabled) {
+        dial(number);
+      } else {
+        el.dialNumber.focus();
+      }
+    };
+    document.addEventListener("click", dialFromLink);
+    if (el.frame) {
+      el.frame.addEventListener("load", function () {
+        try {
+          el.frame.contentDocument.addEventListener("click", dialFromLink);
+        } catch (ignored) {
+          // not the same origin: its links behave as links
+        }
+      });
+    }
     el.dialNumber.addEventListener("keydown", function (event) {
       if (event.key === "Enter") {
         event.preventDefault();
