@@ -73,6 +73,7 @@ def ensure_seeded_roles() -> None:
     import_module("aqualine.knowledge.migrations.0002_grant_roles").grant(apps, None)
     import_module("aqualine.notices.migrations.0002_grant_roles_and_types").grant(apps, None)
     import_module("aqualine.reports.migrations.0002_grant_roles").grant(apps, None)
+    import_module("aqualine.reports.migrations.0004_grant_view_all_exports").grant(apps, None)
     import_module("aqualine.desk.migrations.0002_grant_roles").grant(apps, None)
     import_module("aqualine.desk.migrations.0003_call_control").grant(apps, None)
     import_module("aqualine.wallboard.migrations.0002_grant_roles").grant(apps, None)

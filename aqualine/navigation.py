@@ -85,6 +85,7 @@ MENU: tuple[MenuSection, ...] = (
             ),
             MenuItem(_("Call statistics"), "reports:calls", ReportsPerm.VIEW_CALL_REPORTS),
             MenuItem(_("Custom query"), "reports:query", ReportsPerm.VIEW_REPORTS),
+            MenuItem(_("My exports"), "reports:exports", ReportsPerm.EXPORT),
             MenuItem(_("Wallboard"), "wallboard:wallboard", WallboardPerm.VIEW),
         ),
     ),

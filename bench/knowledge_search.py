@@ -156,7 +156,7 @@ def generate(total: int) -> None:
             )
         with transaction.atomic():
             Article.objects.bulk_create(articles)
-            terms = []
+            terms: list[SearchTerm] = []
             for article in articles:
                 weights = search.document_terms(
                     title=article.title, keywords=article.keyword_list, body_text=article.body_text

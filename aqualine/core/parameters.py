@@ -262,6 +262,20 @@ DEFINITIONS: tuple[ParamDef, ...] = (
         max_value=120,
     ),
     ParamDef(
+        "communication.service_level_seconds",
+        Group.COMMUNICATION,
+        Kind.INT,
+        20,
+        _("Service-level threshold (seconds)"),
+        _(
+            "Calls answered within this many seconds count as answered in time, in the call "
+            "reports and on the wallboard. Past days' summaries are recounted with a new value "
+            "within minutes (a report counts those days from the call records until then)."
+        ),
+        min_value=1,
+        max_value=600,
+    ),
+    ParamDef(
         "communication.queue_max_wait",
         Group.COMMUNICATION,
         Kind.DURATION,

@@ -23,9 +23,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# Beyond this an export is refused (Excel itself takes 1,048,576 rows a sheet): the workbook is
-# built while the browser waits, at some 2,000–5,000 rows a second (bench/reports.py).
-MAX_EXPORT_ROWS = 100_000
+# Beyond this an export is refused (Excel itself takes 1,048,576 rows a sheet). Exports of more
+# than `export_jobs.DIRECT_EXPORT_ROWS` rows are written by the worker (bench/reports.py).
+MAX_EXPORT_ROWS = 1_000_000
 SHEET_TITLE_LENGTH = 31  # Excel's limit
 
 

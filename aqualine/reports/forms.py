@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from aqualine.accounts.models import Department
 from aqualine.core.forms import SafeModelChoiceField
 from aqualine.reports.periods import PERIOD_CHOICES, Period, PeriodKind, resolve_period
-from aqualine.reports.selectors.calls import DEFAULT_THRESHOLD, queue_choices
+from aqualine.reports.selectors.calls import queue_choices, service_level_threshold
 from aqualine.reports.selectors.query import DEFAULT_COLUMNS, QueryConditions, column_choices
 from aqualine.workorders.models import Category, WorkOrder
 from aqualine.workorders.selectors import category_tree
@@ -112,17 +112,19 @@ class OrderReportForm(PeriodForm):
 class CallReportForm(PeriodForm):
     queue = forms.ChoiceField(label=_("Queue"), choices=(), required=False)
     agent_id = forms.CharField(label=_("Agent ID"), max_length=20, required=False)
+    # Empty: the system parameter (whose figures the summaries hold; another value is counted
+    # from the call records, slower over long periods).
     threshold = forms.IntegerField(
         label=_("Service-level threshold (seconds)"),
         min_value=1,
         max_value=600,
-        initial=DEFAULT_THRESHOLD,
         required=False,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["queue"].choices = [ANY, *queue_choices()]  # type: ignore[attr-defined]
+        self.fields["threshold"].initial = service_level_threshold()
 
     def filters(self) -> dict[str, Any]:
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
@@ -130,7 +132,7 @@ class CallReportForm(PeriodForm):
             "period": self.get_period(),
             "queue": data.get("queue") or "",
             "agent_id": (data.get("agent_id") or "").strip(),
-            "threshold": data.get("threshold") or DEFAULT_THRESHOLD,
+            "threshold": data.get("threshold") or service_level_threshold(),
         }
 
 

@@ -9,5 +9,8 @@ class ReportsPerm(StrEnum):
     VIEW_REPORTS = "reports.view_reports"
     # The call-centre reports (X1): calls are not scoped by department.
     VIEW_CALL_REPORTS = "reports.view_call_reports"
-    # Excel downloads of the reports and of custom queries (with the view permission).
+    # Excel downloads of the reports and of custom queries (with the view permission); large
+    # ones are written by the worker and listed in 我的导出 (their owner's only).
     EXPORT = "reports.export"
+    # Download anyone's exports from 我的导出 (administrators).
+    VIEW_ALL_EXPORTS = "reports.view_all_exports"

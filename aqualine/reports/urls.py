@@ -16,4 +16,6 @@ urlpatterns = [
     path("reports/query/save/", views.query_save, name="query_save"),
     path("reports/queries/<int:pk>/", views.saved_query_run, name="saved_query_run"),
     path("reports/queries/<int:pk>/delete/", views.saved_query_delete, name="saved_query_delete"),
+    path("reports/exports/", views.exports, name="exports"),
+    path("reports/exports/<int:pk>/download/", views.export_download, name="export_download"),
 ]

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,8 +23,23 @@ from aqualine.core.auth import require_perm
 from aqualine.core.parameters import param
 from aqualine.reports import services
 from aqualine.reports.charts import Series, column_chart, hbar_chart
-from aqualine.reports.exports import MAX_EXPORT_ROWS, Sheet, export_filename, xlsx_response
+from aqualine.reports.export_jobs import (
+    DIRECT_EXPORT_ROWS,
+    EXPORT_KEEP_DAYS,
+    export_download_name,
+    export_file,
+    export_job_create,
+    exports_visible_to,
+)
+from aqualine.reports.exports import (
+    MAX_EXPORT_ROWS,
+    XLSX_TYPE,
+    Sheet,
+    export_filename,
+    xlsx_response,
+)
 from aqualine.reports.forms import CallReportForm, OrderReportForm, QueryForm, SaveQueryForm
+from aqualine.reports.models import ExportJob
 from aqualine.reports.permissions import ReportsPerm
 from aqualine.reports.selectors.calls import call_report
 from aqualine.reports.selectors.orders import SCORES, intake_report, timeliness_report
@@ -212,17 +227,23 @@ def query(request: HttpRequest) -> HttpResponse:
             "columns": columns,
             "saved": saved_queries_of(request.user),
             "save_form": SaveQueryForm(initial={"query": request.GET.urlencode()}),
+            "direct_rows": DIRECT_EXPORT_ROWS,
+            "exports_url": reverse("reports:exports"),
         },
     )
 
 
-@require_GET
+@require_POST
 @require_perm(P.VIEW_REPORTS, P.EXPORT)
 def query_export(request: HttpRequest) -> HttpResponse:
-    form = QueryForm(request.GET)
+    """The query's rows as Excel: written now when there are few, else queued for the worker
+    (我的导出). The query string comes in the form's hidden `query` field."""
+    query = str(request.POST.get("query", ""))[:4000]
+    back = f"{reverse('reports:query')}?{query}"
+    form = QueryForm(QueryDict(query))
     if not form.is_valid():
         messages.error(request, _("Correct the query's conditions first."))
-        return redirect(f"{reverse('reports:query')}?{request.GET.urlencode()}")
+        return redirect(back)
     chosen = form.chosen_columns()
     now = timezone.now()
     orders = query_orders(user=request.user, conditions=form.conditions(), now=now)
@@ -233,11 +254,66 @@ def query_export(request: HttpRequest) -> HttpResponse:
             _("%(count)s orders match; narrow the query to at most %(max)s to export it.")
             % {"count": count, "max": MAX_EXPORT_ROWS},
         )
-        return redirect(f"{reverse('reports:query')}?{request.GET.urlencode()}")
+        return redirect(back)
+    if count > DIRECT_EXPORT_ROWS:
+        export_job_create(owner=request.user, kind=ExportJob.Kind.QUERY, query=query, rows=count)
+        messages.success(
+            request,
+            _(
+                "%(count)s orders match: the export is being written. Download it from "
+                "My exports when it is ready."
+            )
+            % {"count": count},
+        )
+        return redirect("reports:exports")
     rows = (row.cells for row in query_rows(orders, chosen, now=now))
     header = [str(COLUMNS[key].label) for key in chosen]
     response = xlsx_response(export_filename("query"), [Sheet(_("Custom query"), header, rows)])
     return response  # type: ignore[return-value]
+
+
+# --- my exports (我的导出) ----------------------------------------------------------------------
+
+
+@require_GET
+@require_perm(P.EXPORT)
+def exports(request: HttpRequest) -> HttpResponse:
+    """The exports the user asked for, newest first; with `view_all_exports` and ?all=1,
+    everyone's."""
+    everyone = request.GET.get("all") == "1" and request.user.has_perm(P.VIEW_ALL_EXPORTS)
+    jobs = exports_visible_to(request.user)
+    if not everyone:
+        jobs = jobs.filter(owner_id=request.user.pk)
+    page = Paginator(jobs, param("basic.page_size")).get_page(request.GET.get("page"))
+    waiting = any(
+        job.status in (ExportJob.Status.PENDING, ExportJob.Status.RUNNING) for job in page
+    )
+    return render(
+        request,
+        "reports/exports.html",
+        {
+            "page": page,
+            "everyone": everyone,
+            "can_see_all": request.user.has_perm(P.VIEW_ALL_EXPORTS),
+            "waiting": waiting,
+            "keep_days": EXPORT_KEEP_DAYS,
+        },
+    )
+
+
+@require_GET
+@require_perm(P.EXPORT)
+def export_download(request: HttpRequest, pk: int) -> HttpResponse:
+    job = exports_visible_to(request.user).filter(pk=pk).first()
+    path = export_file(job) if job is not None else None
+    if job is None or path is None:
+        raise Http404
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=export_download_name(job),
+        content_type=XLSX_TYPE,
+    )  # type: ignore[return-value]
 
 
 @require_POST

@@ -6,7 +6,8 @@ Calls — call records that started today, with the definitions of the call-cent
 (`aqualine.reports.selectors.calls`): inbound / outbound by direction; answered = inbound calls
 an agent answered; abandoned = inbound calls the caller hung up while queued or ringing;
 service level (服务水平) = answered with a wait <= N s ÷ (answered + abandoned after more than
-N s + missed), N = `SERVICE_LEVEL_SECONDS` (the report's default, 20 s); None with no such call.
+N s + missed), N = the system parameter `communication.service_level_seconds` (the call
+report's threshold, 20 s by default); None with no such call.
 
 Work orders — totals: `new` orders created today, `open` orders not closed (whenever they were
 created), `pending_dispatch` orders not yet dispatched, `overdue` orders with an open department
@@ -34,10 +35,9 @@ from django.utils.translation import gettext as _
 from aqualine.accounts.models import Department
 from aqualine.callcenter.client import SwitchUnavailable
 from aqualine.callcenter.models import CallRecord
-from aqualine.reports.selectors.calls import DEFAULT_THRESHOLD, CallFigures
+from aqualine.reports.selectors.calls import CallFigures, service_level_threshold
 from aqualine.workorders.models import DepartmentTask, WorkOrder
 
-SERVICE_LEVEL_SECONDS = DEFAULT_THRESHOLD
 MAX_DEPARTMENTS = 6
 INBOUND = CallRecord.Direction.INBOUND
 OUTBOUND = CallRecord.Direction.OUTBOUND
@@ -60,8 +60,9 @@ def today_bounds(now: datetime) -> tuple[datetime, datetime]:
 
 def calls_today(*, now: datetime) -> dict[str, Any]:
     start, end = today_bounds(now)
+    threshold = service_level_threshold()
     inbound = Q(direction=INBOUND)
-    in_time = Q(wait_seconds__isnull=True) | Q(wait_seconds__lte=SERVICE_LEVEL_SECONDS)
+    in_time = Q(wait_seconds__isnull=True) | Q(wait_seconds__lte=threshold)
     answered = inbound & Q(outcome="answered")
     abandoned = inbound & Q(outcome="abandoned")
     row = CallRecord.objects.filter(started_at__gte=start, started_at__lt=end).aggregate(
@@ -80,7 +81,7 @@ def calls_today(*, now: datetime) -> dict[str, Any]:
         "answered": figures.answered,
         "abandoned": figures.abandoned,
         "service_level": figures.service_level,
-        "service_level_seconds": SERVICE_LEVEL_SECONDS,
+        "service_level_seconds": threshold,
     }
 
 

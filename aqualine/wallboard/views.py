@@ -15,8 +15,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from aqualine.core.auth import require_perm
+from aqualine.reports.selectors.calls import service_level_threshold
 from aqualine.wallboard.permissions import WallboardPerm
-from aqualine.wallboard.selectors import SERVICE_LEVEL_SECONDS
 
 DEFAULT_SESSION_DAYS = 30
 
@@ -33,5 +33,5 @@ def wallboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "wallboard/wallboard.html",
-        {"service_level_seconds": SERVICE_LEVEL_SECONDS},
+        {"service_level_seconds": service_level_threshold()},
     )

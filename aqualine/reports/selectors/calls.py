@@ -4,8 +4,8 @@ Which calls: call records that started in the period (`CallRecord.started_at` in
 optionally of one queue or one agent (with an agent chosen, only the calls that agent answered
 or made count: unanswered calls have no agent). Call figures are not scoped by department.
 
-Definitions (N = the service-level threshold in seconds, a parameter of the report, 20 by
-default):
+Definitions (N = the service-level threshold in seconds: the system parameter
+`communication.service_level_seconds`, 20 by default, which the report's form may override):
 
 - inbound / outbound: the record's direction; internal calls are not counted.
 - offered (进入队列): inbound calls that reached the agent queue — outcome `answered`,
@@ -23,7 +23,10 @@ default):
 - talk: `talk_seconds`, from the agent answering to the end of the call.
 - ACW, after-call work (话后处理): the time the agent spent in `after_call_work` for the call —
   the agent-state history rows leaving that state with the call's ID (their
-  `old_duration_seconds`), ended less than a day after the period.
+  `old_duration_seconds`), ended less than a day after the end of the call's day (after the end
+  of the run of live days, for the days counted from the live tables; the two differ only for
+  after-call work lasting more than a day, which the switch's wrap-up limit of at most 600 s
+  rules out).
 - AHT, average handle time (平均处理时长) = (Σ talk + Σ ACW) of answered calls ÷ answered calls.
 - abandon rate (放弃率) = abandoned ÷ offered (short abandons included).
 - longest wait: the longest wait of an offered call.
@@ -35,12 +38,15 @@ default):
 Per agent: the calls the agent answered or made (`agent_id`); ACW by the agent who did it.
 Per hour: the local hour (settings.TIME_ZONE) in which the call started; a call's ACW counts in
 its call's hour.
+
+Whole past days come from the daily summaries (`aqualine.reports.summaries`) when they hold the
+day with the report's threshold, the rest from the call records (`selectors.summaries`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -49,7 +55,10 @@ from django.db.models.functions import ExtractHour
 
 from aqualine.accounts.models import User
 from aqualine.callcenter.models import AgentStateChange, CallRecord, Queue
+from aqualine.core.parameters import param
+from aqualine.reports.models import AgentStateSummary, CallAcwSummary, CallSummary, SummaryDay
 from aqualine.reports.periods import Period
+from aqualine.reports.selectors.summaries import PeriodSplit, period_split
 
 INBOUND = CallRecord.Direction.INBOUND
 OUTBOUND = CallRecord.Direction.OUTBOUND
@@ -58,10 +67,15 @@ OFFERED = (ANSWERED, ABANDONED, MISSED)
 AFTER_CALL_WORK = "after_call_work"
 BUSY_STATES = ("talking", AFTER_CALL_WORK)
 SIGNED_ON_STATES = ("idle", "ringing", "talking", AFTER_CALL_WORK)
-DEFAULT_THRESHOLD = 20
+DEFAULT_THRESHOLD = 20  # the parameter's default
 # An after-call work stretch is looked for up to this long after the period's end.
 ACW_GRACE = timedelta(days=1)
 HOURS = range(24)
+
+
+def service_level_threshold() -> int:
+    """N of the service level: the system parameter `communication.service_level_seconds`."""
+    return int(param("communication.service_level_seconds"))
 
 
 def _ratio(part: float, whole: float) -> float | None:
@@ -148,6 +162,8 @@ class CallReport:
     total: CallFigures
     by_agent: list[AgentFigures] = field(default_factory=list)
     by_hour: list[HourFigures] = field(default_factory=list)
+    # the oldest refresh of the summarised days counted (None: all counted from call records)
+    summarised_at: datetime | None = None
 
 
 def report_calls(*, period: Period, queue: str = "", agent_id: str = "") -> QuerySet[CallRecord]:
@@ -196,9 +212,10 @@ def _fill(target: CallFigures, row: dict[str, Any]) -> None:
 
 
 def _after_call_work(
-    answered: QuerySet[CallRecord], period: Period
-) -> list[tuple[str, int | None, float | None]]:
-    """(agent, local hour of the call, seconds) of the after-call work done for `answered`.
+    answered: QuerySet[CallRecord], period: Period, *, extra: tuple[str, ...] = ()
+) -> list[tuple[Any, ...]]:
+    """(agent, local hour of the call, *`extra` columns of the call, seconds) of the after-call
+    work done for `answered`, ended in [period start, period end + ACW_GRACE).
 
     A join of the agent-state history to the calls on the call's ID. The ORM has no relation
     between the two tables (the ID is a plain column) and a correlated subquery per wrap-up
@@ -207,7 +224,7 @@ def _after_call_work(
     calls_sql, calls_params = (
         answered.order_by()
         .annotate(call_hour=ExtractHour("started_at"))
-        .values("call_id", "call_hour")
+        .values("call_id", "call_hour", *extra)
         .query.sql_with_params()
     )
     meta = AgentStateChange._meta
@@ -218,12 +235,13 @@ def _after_call_work(
         return "s." + quote(str(field.column))
 
     agent = column("agent_id")
+    groups = ", ".join([agent, "c.call_hour", *(f"c.{quote(name)}" for name in extra)])
     sql = (
-        f"SELECT {agent}, c.call_hour, SUM({column('old_duration_seconds')}) "  # noqa: S608
+        f"SELECT {groups}, SUM({column('old_duration_seconds')}) "  # noqa: S608
         f"FROM {quote(meta.db_table)} s INNER JOIN ({calls_sql}) c "
         f"ON c.call_id = {column('call_id')} "
         f"WHERE {column('old_state')} = %s AND {column('at')} >= %s AND {column('at')} < %s "
-        f"GROUP BY {agent}, c.call_hour"
+        f"GROUP BY {groups}"
     )
     adapt = connection.ops.adapt_datetimefield_value
     params = [
@@ -237,43 +255,92 @@ def _after_call_work(
         return list(cursor.fetchall())
 
 
-def call_report(
-    *,
-    period: Period,
-    threshold: int = DEFAULT_THRESHOLD,
-    queue: str = "",
-    agent_id: str = "",
-) -> CallReport:
-    """Report 3 — calls (话务统计), see the module's docstring for every definition.
-
-    Three queries: calls by (hour, agent), after-call work by (agent, call hour), and the
-    agents' time in each state."""
-    calls = report_calls(period=period, queue=queue, agent_id=agent_id)
-    hours = {h: HourFigures(hour=h) for h in HOURS}
-    agents: dict[str, AgentFigures] = {}
+def call_groups(
+    calls: QuerySet[CallRecord], threshold: int, *keys: str
+) -> list[tuple[dict[str, Any], CallFigures]]:
+    """`calls` grouped by local `hour` and model fields `keys`: (keys' values, figures)."""
     grouped = (
         calls.annotate(hour=ExtractHour("started_at"))
-        .values("hour", "agent_id")
+        .values("hour", *keys)
         .annotate(**_aggregates(threshold))
         .order_by()
     )
+    found = []
     for row in grouped:
-        hour, key = row.pop("hour"), row.pop("agent_id")
+        key = {name: row.pop(name) for name in ("hour", *keys)}
         figures = CallFigures()
         _fill(figures, row)
-        hours[hour].add(figures)
-        if key:
-            agents.setdefault(key, AgentFigures(agent_id=key)).add(figures)
+        found.append((key, figures))
+    return found
 
-    answered_calls = calls.filter(direction=INBOUND, outcome=ANSWERED)
-    for agent, hour, seconds in _after_call_work(answered_calls, period):
+
+# Sums of CallSummary's columns; their annotations are prefixed ("sum_inbound"): an annotation
+# may not have the name of a field of the model.
+_SUMMED = (
+    "inbound",
+    "outbound",
+    "outbound_connected",
+    "offered",
+    "answered",
+    "answered_in_time",
+    "abandoned",
+    "short_abandoned",
+    "missed",
+    "ivr_only",
+    "wait_seconds",
+    "talk_seconds",
+)
+
+
+class _Collector:
+    """Adds groups of calls, after-call work and agent time to a report's hours and agents."""
+
+    def __init__(self) -> None:
+        self.hours = {h: HourFigures(hour=h) for h in HOURS}
+        self.agents: dict[str, AgentFigures] = {}
+
+    def agent(self, key: str) -> AgentFigures:
+        return self.agents.setdefault(key, AgentFigures(agent_id=key))
+
+    def calls(self, hour: int, agent_id: str, figures: CallFigures) -> None:
+        self.hours[hour].add(figures)
+        if agent_id:
+            self.agent(agent_id).add(figures)
+
+    def after_call_work(self, agent: str, hour: int | None, seconds: float | None) -> None:
         if hour is not None:
-            hours[int(hour)].acw_seconds += seconds or 0.0
-        agents.setdefault(agent, AgentFigures(agent_id=agent)).acw_seconds += seconds or 0.0
+            self.hours[int(hour)].acw_seconds += seconds or 0.0
+        self.agent(agent).acw_seconds += seconds or 0.0
 
-    states = AgentStateChange.objects.filter(
-        at__gte=period.start, at__lt=period.end, old_state__in=SIGNED_ON_STATES
+    def state(self, agent: str, state: str, seconds: float | None) -> None:
+        figures = self.agent(agent)
+        figures.signed_on_seconds += seconds or 0.0
+        if state in BUSY_STATES:
+            figures.busy_seconds += seconds or 0.0
+
+
+def _live(
+    collect: _Collector, split: PeriodSplit, threshold: int, queue: str, agent_id: str
+) -> None:
+    if not split.live:
+        return
+    first, last = split.live[0], split.live[-1]
+    calls = report_calls(
+        period=Period(first.start, last.end, first.first, last.last),
+        queue=queue,
+        agent_id=agent_id,
     )
+    if len(split.live) > 1:
+        calls = calls.filter(split.live_q("started_at"))
+    for key, figures in call_groups(calls, threshold, "agent_id"):
+        collect.calls(key["hour"], key["agent_id"], figures)
+    for run in split.live:
+        answered = report_calls(period=run.period, queue=queue, agent_id=agent_id).filter(
+            direction=INBOUND, outcome=ANSWERED
+        )
+        for agent, hour, seconds in _after_call_work(answered, run.period):
+            collect.after_call_work(agent, hour, seconds)
+    states = AgentStateChange.objects.filter(split.live_q("at"), old_state__in=SIGNED_ON_STATES)
     if agent_id:
         states = states.filter(agent_id=agent_id)
     for row in (
@@ -281,23 +348,74 @@ def call_report(
         .annotate(seconds=Sum("old_duration_seconds"))
         .order_by()
     ):
-        figures = agents.setdefault(row["agent_id"], AgentFigures(agent_id=row["agent_id"]))
-        figures.signed_on_seconds += row["seconds"] or 0.0
-        if row["old_state"] in BUSY_STATES:
-            figures.busy_seconds += row["seconds"] or 0.0
+        collect.state(row["agent_id"], row["old_state"], row["seconds"])
 
+
+def _summarised(collect: _Collector, split: PeriodSplit, queue: str, agent_id: str) -> None:
+    if not split.summary:
+        return
+    days = split.summary_q()
+    rows = CallSummary.objects.filter(days)
+    acw = CallAcwSummary.objects.filter(days)
+    states = AgentStateSummary.objects.filter(days)
+    if queue:
+        rows, acw = rows.filter(queue=queue), acw.filter(queue=queue)
+    if agent_id:
+        rows, acw = rows.filter(agent_id=agent_id), acw.filter(call_agent_id=agent_id)
+        states = states.filter(agent_id=agent_id)
+    sums: dict[str, Any] = {f"sum_{name}": Sum(name) for name in _SUMMED}
+    for row in rows.values("hour", "agent_id").annotate(**sums, max_wait=Max("longest_wait")):
+        figures = CallFigures(longest_wait=row["max_wait"])
+        for name in _SUMMED:
+            setattr(figures, name, row[f"sum_{name}"] or 0)
+        collect.calls(row["hour"], row["agent_id"], figures)
+    for row in acw.values("agent_id", "hour").annotate(total=Sum("seconds")).order_by():
+        collect.after_call_work(row["agent_id"], row["hour"], row["total"])
+    for row in states.values("agent_id", "state").annotate(total=Sum("seconds")).order_by():
+        collect.state(row["agent_id"], row["state"], row["total"])
+
+
+def call_report(
+    *,
+    period: Period,
+    threshold: int | None = None,
+    queue: str = "",
+    agent_id: str = "",
+    now: datetime | None = None,
+    use_summaries: bool = True,
+) -> CallReport:
+    """Report 3 — calls (话务统计), see the module's docstring for every definition.
+
+    From the call records (live days): calls by (hour, agent), after-call work by (agent, call
+    hour) for each run of live days, and the agents' time in each state; from the summaries
+    (summarised days) the same three by summing their rows."""
+    if threshold is None:
+        threshold = service_level_threshold()
+    split = period_split(
+        kind=SummaryDay.Kind.CALLS,
+        period=period,
+        now=now,
+        threshold=threshold,
+        use_summaries=use_summaries,
+    )
+    collect = _Collector()
+    _live(collect, split, threshold, queue, agent_id)
+    _summarised(collect, split, queue, agent_id)
+
+    agents = collect.agents
     names = dict(User.objects.filter(agent_id__in=list(agents)).values_list("agent_id", "name"))
     for key, figures in agents.items():
         figures.name = names.get(key, "")
     total = CallFigures()
-    for hour_figures in hours.values():
+    for hour_figures in collect.hours.values():
         total.add(hour_figures)
     return CallReport(
         period=period,
         threshold=threshold,
         total=total,
         by_agent=sorted(agents.values(), key=lambda a: (-a.answered, a.agent_id)),
-        by_hour=[hours[h] for h in HOURS],
+        by_hour=[collect.hours[h] for h in HOURS],
+        summarised_at=split.refreshed_at,
     )
 
 

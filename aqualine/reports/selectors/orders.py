@@ -15,6 +15,12 @@ Terms:
 - 反映类别 (category): the top level of the category tree; 反映内容 (content): the leaf the order
   was filed under. A top-level category without children (咨询, 投诉 ...) is its own content.
 - Statuses are the orders' and tasks' statuses now, not at the end of the period.
+
+Whole past days come from the daily summaries (`aqualine.reports.summaries`): their figures are
+those of the day's last refresh, a few minutes old at most for orders that changed (the refresh
+follows the orders' event timeline). Today and days not summarised yet are counted from the
+orders themselves (`selectors.summaries`). The data scope and the filters apply to both: the
+summaries keep, for each group of orders, the set of departments that had a task on them.
 """
 
 from __future__ import annotations
@@ -28,9 +34,15 @@ from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, 
 from django.utils import timezone
 
 from aqualine.accounts.models import Department
+from aqualine.reports.models import OrderSummary, SummaryDay, TaskSummary
 from aqualine.reports.periods import Period
+from aqualine.reports.selectors.summaries import PeriodSplit, period_split
 from aqualine.workorders.models import Category, DepartmentTask, WorkOrder
-from aqualine.workorders.selectors import workorders_visible_to
+from aqualine.workorders.permissions import WorkordersPerm
+
+# The handler's departments as `workorders_visible_to` has them: one definition of the data
+# scope, for the live tables and for the summaries.
+from aqualine.workorders.selectors import _visible_department_ids, workorders_visible_to
 
 OrderStatus = WorkOrder.Status
 TaskStatus = DepartmentTask.Status
@@ -38,11 +50,101 @@ NONE_LABEL = "—"
 SCORES = (1, 2, 3, 4, 5)
 
 
-def category_and_below(category: Category) -> Q:
-    """Orders filed under `category` or one of its children (the tree has two levels). The ids
-    are looked up first, so that the database can use its index on the orders' category."""
+def category_ids(category: Category) -> list[int]:
+    """`category` and its children (the tree has two levels)."""
     children = Category.objects.filter(parent=category).values_list("pk", flat=True)
-    return Q(category_id__in=[category.pk, *children])
+    return [category.pk, *children]
+
+
+def category_and_below(category: Category) -> Q:
+    """Orders filed under `category` or one of its children. The ids are looked up first, so
+    that the database can use its index on the orders' category."""
+    return Q(category_id__in=category_ids(category))
+
+
+# --- the summaries' side ---------------------------------------------------------------------
+
+
+def departments_key(ids: Iterable[int]) -> str:
+    """The summaries' `departments` value of an order with tasks of departments `ids`."""
+    found = sorted(set(ids))
+    return "," + ",".join(str(i) for i in found) + "," if found else ""
+
+
+def has_department(ids: Iterable[int]) -> Q:
+    """Summary rows of orders with a task of one of the departments `ids`."""
+    q = Q(pk__in=[])
+    for pk in ids:
+        q |= Q(departments__contains=f",{pk},")
+    return q
+
+
+def summary_scope(user: Any) -> Q | None:
+    """The data scope of `workorders_visible_to` on the summaries; None: nothing."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.has_perm(WorkordersPerm.VIEW_ALL_ORDERS):
+        return Q()
+    if user.has_perm(WorkordersPerm.VIEW_DEPARTMENT_ORDERS):
+        ids = _visible_department_ids(user)
+        if ids:
+            return has_department(ids)
+    return None
+
+
+def _summary_rows(
+    model: type[OrderSummary] | type[TaskSummary],
+    *,
+    user: Any,
+    split: PeriodSplit,
+    department: Department | None,
+    category: Category | None,
+) -> QuerySet[Any] | None:
+    """The summary rows of the summarised days within the scope and the filters."""
+    scope = summary_scope(user)
+    if scope is None or not split.summary:
+        return None
+    rows = model.objects.filter(split.summary_q()).filter(scope)
+    if department is not None:
+        rows = rows.filter(has_department([department.pk]))
+    if category is not None:
+        rows = rows.filter(content_id__in=category_ids(category))
+    return rows.order_by()
+
+
+def _live_orders(
+    *,
+    user: Any,
+    split: PeriodSplit,
+    department: Department | None,
+    category: Category | None,
+) -> QuerySet[WorkOrder] | None:
+    """The orders of the days counted from the live tables."""
+    if not split.live:
+        return None
+    first, last = split.live[0], split.live[-1]
+    orders = report_orders(
+        user=user,
+        period=Period(first.start, last.end, first.first, last.last),
+        department=department,
+        category=category,
+    )
+    return orders.filter(split.live_q("created_at")) if len(split.live) > 1 else orders
+
+
+def _split(period: Period, now: datetime, use_summaries: bool) -> PeriodSplit:
+    return period_split(
+        kind=SummaryDay.Kind.ORDERS, period=period, now=now, use_summaries=use_summaries
+    )
+
+
+def _sums(names: Iterable[str]) -> dict[str, Any]:
+    """Sum of each summary column, as "sum_<name>" (an annotation may not take a field's name)."""
+    return {f"sum_{name}": Sum(name) for name in names}
+
+
+def _unsum(row: dict[str, Any], names: Iterable[str]) -> dict[str, int]:
+    return {name: row[f"sum_{name}"] or 0 for name in names}
 
 
 def report_orders(
@@ -178,10 +280,24 @@ class IntakeReport:
     by_category: list[IntakeRow]
     by_content: list[IntakeRow]
     by_department: list[DepartmentLoadRow]
+    # the oldest refresh of the summarised days counted (None: all counted from the orders)
+    summarised_at: datetime | None = None
 
 
 def _by_size(rows: Iterable[IntakeRow]) -> list[IntakeRow]:
     return sorted(rows, key=lambda r: (-r.total, r.label))
+
+
+LOAD_FIGURES = (
+    "tasks",
+    "orders",
+    "waiting",
+    "accepted",
+    "submitted",
+    "returned",
+    "cancelled",
+    "open_overdue",
+)
 
 
 def intake_report(
@@ -191,66 +307,103 @@ def intake_report(
     department: Department | None = None,
     category: Category | None = None,
     now: datetime | None = None,
+    use_summaries: bool = True,
 ) -> IntakeReport:
     """Report 1 — intake and handling (受理与办理情况): orders taken in the period by accepting
     unit, by category, by content, with their status now; and department tasks by department.
 
-    Two queries: orders grouped by (content, accepting unit, status), rolled up in Python; tasks
-    grouped by department."""
+    From the orders (live days): orders grouped by (content, accepting unit, status), rolled up
+    in Python, and tasks grouped by department; from the summaries (summarised days) the same
+    two by summing their rows."""
     now = now or timezone.now()
-    orders = report_orders(user=user, period=period, department=department, category=category)
+    split = _split(period, now, use_summaries)
     categories = category_map()
     departments = department_names()
     total = IntakeRow(None, "")
     units: dict[Any, IntakeRow] = {}
     tops: dict[int, IntakeRow] = {}
     contents: dict[int, IntakeRow] = {}
-    grouped = (
-        orders.values("category_id", "created_by__department_id", "status")
-        .annotate(n=Count("id"), urged=Count("id", filter=Q(urge_count__gt=0)))
-        .order_by()
-    )
-    for row in grouped:
-        n, urged, status = row["n"], row["urged"], row["status"]
-        leaf = categories[row["category_id"]]
+    load: dict[int, DepartmentLoadRow] = {}
+
+    def add_orders(content_id: int, unit_id: int | None, status: str, n: int, urged: int) -> None:
+        leaf = categories.get(content_id)
+        if leaf is None:  # a summary of orders since deleted, with their category
+            return
         top = top_category(leaf)
-        unit_id = row["created_by__department_id"]
         total.add(status, n, urged)
-        units.setdefault(unit_id, IntakeRow(unit_id, departments.get(unit_id, NONE_LABEL))).add(
-            status, n, urged
-        )
+        unit_label = departments.get(unit_id, NONE_LABEL) if unit_id is not None else NONE_LABEL
+        units.setdefault(unit_id, IntakeRow(unit_id, unit_label)).add(status, n, urged)
         tops.setdefault(top.pk, IntakeRow(top.pk, top.name)).add(status, n, urged)
         contents.setdefault(leaf.pk, IntakeRow(leaf.pk, str(leaf))).add(status, n, urged)
 
-    load: list[DepartmentLoadRow] = []
-    open_ = Q(tasks__status__in=DepartmentTask.OPEN_STATUSES)
-    for row in (
-        with_tasks(orders)
-        .values("tasks__department_id")
-        .annotate(
-            task_count=Count("tasks__id"),
-            orders=Count("id", distinct=True),
-            waiting=Count("tasks__id", filter=Q(tasks__status=TaskStatus.WAITING)),
-            accepted=Count("tasks__id", filter=Q(tasks__status=TaskStatus.ACCEPTED)),
-            submitted=Count("tasks__id", filter=Q(tasks__status=TaskStatus.SUBMITTED)),
-            returned=Count("tasks__id", filter=Q(tasks__returned_at__isnull=False)),
-            cancelled=Count("tasks__id", filter=Q(tasks__status=TaskStatus.CANCELLED)),
-            open_overdue=Count("tasks__id", filter=open_ & Q(tasks__deadline__lt=now)),
+    def add_load(key: int, figures: dict[str, int]) -> None:
+        row = load.setdefault(key, DepartmentLoadRow(key, departments.get(key, NONE_LABEL)))
+        for name in LOAD_FIGURES:
+            setattr(row, name, getattr(row, name) + figures[name])
+
+    scope = dict(user=user, split=split, department=department, category=category)
+    orders = _live_orders(**scope)
+    if orders is not None:
+        grouped = (
+            orders.values("category_id", "created_by__department_id", "status")
+            .annotate(n=Count("id"), urged=Count("id", filter=Q(urge_count__gt=0)))
+            .order_by()
         )
-        .order_by()
-    ):
-        key = row.pop("tasks__department_id")
-        if key is None:  # orders without a task
-            continue
-        row["tasks"] = row.pop("task_count")
-        load.append(DepartmentLoadRow(key, departments.get(key, NONE_LABEL), **row))
+        for row in grouped:
+            add_orders(
+                row["category_id"],
+                row["created_by__department_id"],
+                row["status"],
+                row["n"],
+                row["urged"],
+            )
+        open_ = Q(tasks__status__in=DepartmentTask.OPEN_STATUSES)
+        for row in (
+            with_tasks(orders)
+            .values("tasks__department_id")
+            .annotate(
+                task_count=Count("tasks__id"),
+                orders=Count("id", distinct=True),
+                waiting=Count("tasks__id", filter=Q(tasks__status=TaskStatus.WAITING)),
+                accepted=Count("tasks__id", filter=Q(tasks__status=TaskStatus.ACCEPTED)),
+                submitted=Count("tasks__id", filter=Q(tasks__status=TaskStatus.SUBMITTED)),
+                returned=Count("tasks__id", filter=Q(tasks__returned_at__isnull=False)),
+                cancelled=Count("tasks__id", filter=Q(tasks__status=TaskStatus.CANCELLED)),
+                open_overdue=Count("tasks__id", filter=open_ & Q(tasks__deadline__lt=now)),
+            )
+            .order_by()
+        ):
+            key = row.pop("tasks__department_id")
+            if key is None:  # orders without a task
+                continue
+            row["tasks"] = row.pop("task_count")
+            add_load(key, row)
+
+    summary = _summary_rows(OrderSummary, **scope)
+    if summary is not None:
+        for row in summary.values("content_id", "unit_id", "status").annotate(
+            **_sums(("orders", "urged_orders"))
+        ):
+            add_orders(
+                row["content_id"],
+                row["unit_id"],
+                row["status"],
+                row["sum_orders"] or 0,
+                row["sum_urged_orders"] or 0,
+            )
+        tasks = _summary_rows(TaskSummary, **scope)
+        assert tasks is not None
+        for row in tasks.values("department_id").annotate(**_sums(LOAD_FIGURES)):
+            add_load(row["department_id"], _unsum(row, LOAD_FIGURES))
+
     return IntakeReport(
         period=period,
         total=total,
         by_unit=_by_size(units.values()),
         by_category=_by_size(tops.values()),
         by_content=_by_size(contents.values()),
-        by_department=sorted(load, key=lambda r: (-r.tasks, r.label)),
+        by_department=sorted(load.values(), key=lambda r: (-r.tasks, r.label)),
+        summarised_at=split.refreshed_at,
     )
 
 
@@ -326,6 +479,7 @@ class TimelinessReport:
     urged_orders: int
     urges: int
     by_department: list[TimelinessRow]
+    summarised_at: datetime | None = None
 
 
 def _task_figures(now: datetime) -> dict[str, Any]:
@@ -347,6 +501,11 @@ def _task_figures(now: datetime) -> dict[str, Any]:
     }
 
 
+TASK_FIGURES = ("tasks", "on_time", "late", "open_overdue", "open_in_time", "returned")
+SCORE_COLUMNS = tuple(f"s{s}" for s in SCORES)
+ORDER_FIGURES = ("orders", "urged_orders", "urges", *SCORE_COLUMNS)
+
+
 def timeliness_report(
     *,
     user: Any,
@@ -354,51 +513,84 @@ def timeliness_report(
     department: Department | None = None,
     category: Category | None = None,
     now: datetime | None = None,
+    use_summaries: bool = True,
 ) -> TimelinessReport:
     """Report 2 — timeliness and satisfaction (办理时效与满意度), by department and in total.
-    Three queries: tasks by department, the distinct orders' scores by department, and the
-    orders' urges and scores."""
+    From the orders (live days): tasks by department, the distinct orders' scores by department,
+    and the orders' urges and scores; from the summaries (summarised days) the same three by
+    summing their rows."""
     now = now or timezone.now()
-    orders = report_orders(user=user, period=period, department=department, category=category)
+    split = _split(period, now, use_summaries)
     departments = department_names()
-    joined = with_tasks(orders)
     rows: dict[int, TimelinessRow] = {}
-    for row in joined.values("tasks__department_id").annotate(**_task_figures(now)).order_by():
-        key = row.pop("tasks__department_id")
-        if key is None:  # orders without a task
-            continue
-        row["tasks"] = row.pop("task_count")
-        row["task_urges"] = row["task_urges"] or 0
-        rows[key] = TimelinessRow(key, departments.get(key, NONE_LABEL), **row)
-    # each order once per department, however many tasks the department had on it
-    scored = (
-        joined.filter(satisfaction__isnull=False)
-        .values("tasks__department_id", "satisfaction")
-        .annotate(n=Count("id", distinct=True))
-        .order_by()
-    )
-    for row in scored:
-        dept_row = rows.get(row["tasks__department_id"])
-        if dept_row is not None and row["satisfaction"] in SCORES:
-            dept_row.satisfaction[row["satisfaction"] - 1] += row["n"]
+    summary = dict.fromkeys(ORDER_FIGURES, 0)
+
+    def row_of(key: int) -> TimelinessRow:
+        return rows.setdefault(key, TimelinessRow(key, departments.get(key, NONE_LABEL)))
+
+    def add_tasks(key: int, figures: dict[str, int], urges: int) -> None:
+        row = row_of(key)
+        for name in TASK_FIGURES:
+            setattr(row, name, getattr(row, name) + figures[name])
+        row.task_urges += urges
+
+    scope = dict(user=user, split=split, department=department, category=category)
+    orders = _live_orders(**scope)
+    if orders is not None:
+        joined = with_tasks(orders)
+        for row in joined.values("tasks__department_id").annotate(**_task_figures(now)).order_by():
+            key = row.pop("tasks__department_id")
+            if key is None:  # orders without a task
+                continue
+            row["tasks"] = row.pop("task_count")
+            add_tasks(key, row, row["task_urges"] or 0)
+        # each order once per department, however many tasks the department had on it
+        scored = (
+            joined.filter(satisfaction__isnull=False)
+            .values("tasks__department_id", "satisfaction")
+            .annotate(n=Count("id", distinct=True))
+            .order_by()
+        )
+        for row in scored:
+            key = row["tasks__department_id"]
+            if key is not None and row["satisfaction"] in SCORES:
+                row_of(key).satisfaction[row["satisfaction"] - 1] += row["n"]
+        live = orders.aggregate(
+            orders=Count("id"),
+            urged_orders=Count("id", filter=Q(urge_count__gt=0)),
+            urges=Sum("urge_count"),
+            **{f"s{s}": Count("id", filter=Q(satisfaction=s)) for s in SCORES},
+        )
+        for name in ORDER_FIGURES:
+            summary[name] += live[name] or 0
+
+    summarised = _summary_rows(OrderSummary, **scope)
+    if summarised is not None:
+        tasks = _summary_rows(TaskSummary, **scope)
+        assert tasks is not None
+        names = (*TASK_FIGURES, "task_urges", *SCORE_COLUMNS)
+        for row in tasks.values("department_id").annotate(**_sums(names)):
+            figures = _unsum(row, names)
+            add_tasks(row["department_id"], figures, figures["task_urges"])
+            dept_row = row_of(row["department_id"])
+            for i, name in enumerate(SCORE_COLUMNS):
+                dept_row.satisfaction[i] += figures[name]
+        totals = summarised.aggregate(**_sums(ORDER_FIGURES))
+        for name in ORDER_FIGURES:
+            summary[name] += totals[f"sum_{name}"] or 0
 
     total = TimelinessRow(None, "")
     for dept_row in rows.values():
         for name in ("tasks", "on_time", "late", "open_overdue", "open_in_time", "returned"):
             setattr(total, name, getattr(total, name) + getattr(dept_row, name))
         total.task_urges += dept_row.task_urges
-    summary = orders.aggregate(
-        orders=Count("id"),
-        urged_orders=Count("id", filter=Q(urge_count__gt=0)),
-        urges=Sum("urge_count"),
-        **{f"s{s}": Count("id", filter=Q(satisfaction=s)) for s in SCORES},
-    )
-    total.satisfaction = [summary[f"s{s}"] for s in SCORES]
+    total.satisfaction = [summary[name] for name in SCORE_COLUMNS]
     return TimelinessReport(
         period=period,
         total=total,
         orders=summary["orders"],
         urged_orders=summary["urged_orders"],
-        urges=summary["urges"] or 0,
+        urges=summary["urges"],
         by_department=sorted(rows.values(), key=lambda r: (-r.tasks, r.label)),
+        summarised_at=split.refreshed_at,
     )

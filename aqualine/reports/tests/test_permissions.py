@@ -15,11 +15,12 @@ pytestmark = pytest.mark.django_db
 
 ORDER_PAGES = ["reports:intake", "reports:timeliness", "reports:query"]
 ORDER_EXPORTS = ["reports:intake_export", "reports:timeliness_export", "reports:query_export"]
+EXPORT_PAGES = ["reports:exports"]
 CALL_PAGES = ["reports:calls"]
 CALL_EXPORTS = ["reports:calls_export"]
-POSTS = ["reports:query_save"]
+POSTS = ["reports:query_save", "reports:query_export"]
 SAVED = ["reports:saved_query_run", "reports:saved_query_delete"]
-EVERY = ORDER_PAGES + ORDER_EXPORTS + CALL_PAGES + CALL_EXPORTS + POSTS + SAVED
+EVERY = ORDER_PAGES + ORDER_EXPORTS + CALL_PAGES + CALL_EXPORTS + POSTS + SAVED + EXPORT_PAGES
 
 
 def url(name: str) -> str:
@@ -29,7 +30,7 @@ def url(name: str) -> str:
 def status(user: User, name: str) -> int:
     client = client_for(user)
     if name in POSTS or name == "reports:saved_query_delete":
-        return client.post(url(name), {"name": "x", "query": ""}).status_code
+        return client.post(url(name), {"name": "x", "query": "date_from=2026-03-01"}).status_code
     return client.get(url(name), MARCH).status_code
 
 
@@ -46,7 +47,8 @@ def test_the_seeded_roles_get_the_report_permissions() -> None:
         }
 
     everything = {P.VIEW_REPORTS, P.VIEW_CALL_REPORTS, P.EXPORT}
-    assert perms("admin") == perms("supervisor") == perms("viewer") == everything
+    assert perms("admin") == everything | {P.VIEW_ALL_EXPORTS}
+    assert perms("supervisor") == perms("viewer") == everything
     assert perms("handler") == perms("dispatcher") == {P.VIEW_REPORTS}
     assert perms("agent") == set()
 
@@ -56,7 +58,7 @@ def test_an_agent_without_report_permissions_gets_403(name: str, agent: User) ->
     assert status(agent, name) == 403
 
 
-@pytest.mark.parametrize("name", CALL_PAGES + CALL_EXPORTS + ORDER_EXPORTS)
+@pytest.mark.parametrize("name", CALL_PAGES + CALL_EXPORTS + ORDER_EXPORTS + EXPORT_PAGES)
 def test_a_handler_may_not_see_call_reports_nor_export(name: str, handler: User) -> None:
     assert status(handler, name) == 403
 
@@ -66,7 +68,9 @@ def test_a_handler_sees_the_order_reports(name: str, handler: User) -> None:
     assert status(handler, name) == 200
 
 
-@pytest.mark.parametrize("name", ORDER_PAGES + ORDER_EXPORTS + CALL_PAGES + CALL_EXPORTS)
+@pytest.mark.parametrize(
+    "name", ORDER_PAGES + ORDER_EXPORTS + CALL_PAGES + CALL_EXPORTS + EXPORT_PAGES
+)
 def test_a_viewer_sees_and_exports_everything(name: str, viewer: User) -> None:
     assert status(viewer, name) == 200
 
