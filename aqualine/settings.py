@@ -294,6 +294,9 @@ SIP_EARLY_MEDIA = envbool("AQUALINE_SIP_EARLY_MEDIA", False)
 RTP_HOST = envstr("AQUALINE_RTP_HOST", SIP_HOST)
 RTP_PORT_MIN = envint("AQUALINE_RTP_PORT_MIN", 20000)
 RTP_PORT_MAX = envint("AQUALINE_RTP_PORT_MAX", 30000)
+# Seconds without RTP from a caller or an agent's phone (not on hold) before the switch hangs
+# the call up (0: never).
+RTP_TIMEOUT = envint("AQUALINE_RTP_TIMEOUT", 60)
 SWITCH_API_HOST = envstr("AQUALINE_SWITCH_API_HOST", "127.0.0.1")
 SWITCH_API_PORT = envint("AQUALINE_SWITCH_API_PORT", 5080)
 SWITCH_API_URL = envstr("AQUALINE_SWITCH_API_URL", f"http://127.0.0.1:{SWITCH_API_PORT}")

@@ -191,6 +191,27 @@ class CallController:
                 clock.stop_play(caller)
                 session._moh = False
 
+    def dtmf_targets(self, source: Leg) -> list[Leg]:
+        """Who gets a key pressed on ``source`` (RFC 4733, forwarded): whoever talks with it
+        now, so a caller can work an outside party's menu after a transfer, and an agent the
+        menu of a number it consults. Never the supervisor, never a held caller's keys."""
+        session = self.session
+        caller = session.leg
+        agent = session.agent_media
+        other = self.consult.media if self.consult and self.consult.answered else None
+        if self.conference and other is not None:
+            talkers = [leg for leg in (caller, agent, other) if leg is not None]
+            if any(leg.id == source.id for leg in talkers):
+                return [leg for leg in talkers if leg.id != source.id]
+            return []
+        if self.held:
+            pair = [leg for leg in (agent, other) if leg is not None]
+        else:
+            pair = [leg for leg in (caller, agent) if leg is not None]
+        if len(pair) == 2 and any(leg.id == source.id for leg in pair):
+            return [leg for leg in pair if leg.id != source.id]
+        return []
+
     def _record_legs(self) -> None:
         """The call's recording follows the parties (same file): the caller and whoever
         talks with it."""

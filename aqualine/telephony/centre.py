@@ -41,7 +41,7 @@ from aqualine.telephony.audio_prompts import PromptLibrary
 from aqualine.telephony.callcontrol import CallControlRefused
 from aqualine.telephony.ivr.flow import Flow, FlowInvalid, load_flow
 from aqualine.telephony.ivr.ports import IvrPorts
-from aqualine.telephony.media.handles import MediaEvent, Recording
+from aqualine.telephony.media.handles import DtmfReceived, MediaEvent, MediaTimeout, Recording
 from aqualine.telephony.media.moh import music_on_hold
 from aqualine.telephony.ports import CallCentreSettings, RecordingInfo, TrunkInfo
 from aqualine.telephony.session import HotlineSession, relative_to
@@ -296,6 +296,21 @@ class CallCentre:
         session = self._by_leg.get(leg_id) if isinstance(leg_id, int) else None
         if session is not None:
             session.on_media_event(event)
+        elif isinstance(event, MediaTimeout | DtmfReceived):  # from an agent's or a party's leg
+            for candidate in self.sessions.values():
+                legs = [candidate.agent_media]
+                consult = candidate.control.consult
+                if consult is not None:
+                    legs.append(consult.media)
+                source = next((m for m in legs if m is not None and m.id == event.leg), None)
+                if source is None:
+                    continue
+                if isinstance(event, DtmfReceived):
+                    if candidate.state == "talking":
+                        candidate.forward_dtmf(source, event.digit)
+                elif source is candidate.agent_media:
+                    candidate.agent_media_timeout(event.seconds)
+                break
 
     # --- the ACD's side of a session -----------------------------------------------------------
 

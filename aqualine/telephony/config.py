@@ -40,6 +40,9 @@ class SwitchConfig:
     early_media: bool = False
     ring_seconds: float = 0.5  # 180 Ringing before the hotline answers
     max_call_seconds: float = 0.0  # the switch hangs up after this long (0: never)
+    # A call whose caller (or agent phone) sends no RTP for this long, while not on hold, is
+    # hung up: a phone that died without a BYE must not keep an agent talking (0: never).
+    rtp_timeout: float = 60.0
     # Call centre (part 2): where recordings and rendered prompts go, uploaded prompt folders.
     var_dir: str = ""  # "": the system's temporary directory
     recordings_dir: str = ""  # "": <var_dir>/recordings

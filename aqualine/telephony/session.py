@@ -36,6 +36,7 @@ from aqualine.telephony.media.handles import (
     DtmfReceived,
     Leg,
     MediaEvent,
+    MediaTimeout,
     PlaybackFinished,
     Recording,
     RecordingFinished,
@@ -485,6 +486,21 @@ class HotlineSession:
             return
         await self.call.hang_up(f"agent hung up ({cause})")
 
+    def forward_dtmf(self, source: Leg, digit: str) -> None:
+        """Pass a key on to whoever ``source`` talks with (see CallController.dtmf_targets)."""
+        for leg in self.control.dtmf_targets(source):
+            self.clock.send_dtmf(leg, digit)
+
+    def agent_media_timeout(self, seconds: float) -> None:
+        """The agent's phone sent no RTP for ``seconds``: gone without a BYE (unless it holds)."""
+        leg = self.agent_leg
+        if leg is None or self.state != "talking" or self.control.held_by_phone:
+            return
+        log.info("call %s: no RTP from the agent's phone for %.0f s", self.call_id, seconds)
+
+        # its on_ended callback then does what an agent hanging up does
+        self._spawn(leg.hang_up(f"no RTP for {seconds:.0f} s"))
+
     # --- call control (callcontrol.py) -----------------------------------------------------
 
     def agent_media_changed(self, leg: OutboundLeg, audio: NegotiatedAudio) -> None:
@@ -540,6 +556,8 @@ class HotlineSession:
         if isinstance(event, DtmfReceived):
             if self.state == "ivr":
                 self._feed(ivr.Digit(event.digit))
+            elif self.state == "talking" and self.leg is not None:
+                self.forward_dtmf(self.leg, event.digit)
         elif isinstance(event, PlaybackFinished):
             if event.playback != self._playback_id:
                 return
@@ -552,6 +570,12 @@ class HotlineSession:
             if token is not None and self.state == "ivr":
                 self._play_token = None
                 self._feed(ivr.PlayDone(token, interrupted=not event.completed))
+        elif isinstance(event, MediaTimeout):
+            audio = self.call.audio
+            if audio is not None and audio.held_by_remote:
+                return  # the caller holds: no RTP is expected
+            log.info("call %s: no RTP from the caller for %.0f s", self.call_id, event.seconds)
+            self._spawn(self.call.hang_up(f"no RTP from the caller for {event.seconds:.0f} s"))
         elif isinstance(event, RecordingFinished):
             pass
 

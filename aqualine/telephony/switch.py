@@ -165,6 +165,7 @@ class Switch:
             port_range=self.config.rtp_ports,
             loop=asyncio.get_running_loop(),
             on_event=self._on_media_event,
+            media_timeout=self.config.rtp_timeout or None,
         )
         self.clock.start()
         self._record_queue = asyncio.Queue()

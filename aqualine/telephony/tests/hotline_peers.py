@@ -107,6 +107,7 @@ async def hotline(
     queue: QueueConfig | None = None,
     records: MemoryRecords | None = None,
     at: datetime = DAY,
+    rtp_timeout: float = 60.0,
     **settings: Any,
 ) -> AsyncIterator[RunningSwitch]:
     """A running switch answering 96000 at once with ``flow`` (else the demo flow), the IVR's
@@ -119,7 +120,9 @@ async def hotline(
         directory.queue_list = [queue]
     if settings:
         directory.settings = CallCentreSettings(**settings)
-    config = make_config(recordings_dir=str(tmp_path / "recordings"), ring_seconds=0.0)
+    config = make_config(
+        recordings_dir=str(tmp_path / "recordings"), ring_seconds=0.0, rtp_timeout=rtp_timeout
+    )
     async with running_switch(
         config, directory=directory, records=records, ivr_ports=ports
     ) as running:

@@ -87,6 +87,17 @@ class Timeline:
         return audio[max(0, begin) : max(0, stop)]
 
 
+async def consult_answered(caller: Caller) -> None:
+    """The switch has the consulted party's answer (its phone said so a moment before)."""
+
+    def answered() -> bool:
+        session = caller.session()
+        consult = session.control.consult if session is not None else None
+        return consult is not None and consult.answered
+
+    assert await wait_until(answered, timeout=10), "the consulted party never answered"
+
+
 async def talking(caller: Caller, tone: float = PHONE_TONE) -> None:
     heard = await hears(caller, 1.0)
     assert frames_with_tone(heard, tone) > 0.6, describe(heard)
@@ -215,6 +226,7 @@ def test_consult_then_conference_each_hears_the_two_others_and_the_agent_may_lea
 
                 await command(running, "consult", "1001", target="1002")
                 await times.answered(second, "8002")
+                await consult_answered(caller)
                 assert agent_state(running, "1002")[0] == "talking"
                 times.mark("consult")
                 music = await hears(caller, 1.5)
@@ -519,6 +531,7 @@ def test_consult_an_extension_cancel_then_consult_again_and_complete_the_transfe
 
                 await command(running, "consult", "1001", target="8002")
                 await second.wait_for(event("media", call=1), timeout=20)
+                await consult_answered(caller)
                 await command(running, "complete_transfer", "1001")
                 await first.wait_for(event("disconnected", call=0), timeout=15)
                 await talking(caller, SECOND_PHONE_TONE)
@@ -531,3 +544,58 @@ def test_consult_an_extension_cancel_then_consult_again_and_complete_the_transfe
         assert not record.conference
 
     run(scenario(), timeout=150)
+
+
+def test_a_caller_whose_rtp_stops_is_hung_up_and_the_agent_freed(tmp_path: Path) -> None:
+    """A phone that dies without a BYE must not keep the agent talking for ever."""
+
+    async def scenario() -> None:
+        async with (
+            hotline(tmp_path, flow=QUEUE_ONLY_FLOW, rtp_timeout=2.0) as running,
+            agent_phone(running, tmp_path, "8001") as phone,
+        ):
+            sign_on(running, "1001", "8001")
+            async with Caller(running) as caller:
+                await caller.dial()
+                caller.peer.play_tone(CALLER_TONE, 1.0, loop=True)
+                await phone.wait_for(event("media", call=0), timeout=20)
+                await talking(caller)
+                await asyncio.sleep(2.5)  # the agent's phone keeps sending: nothing happens
+                assert agent_state(running, "1001")[0] == "talking"
+                await caller.peer.close()  # the caller's phone goes silent, no BYE
+                await caller.wait_for_bye(timeout=15)
+                record = await caller.record()
+            await phone.wait_for(event("disconnected", call=0), timeout=15)
+            assert agent_state(running, "1001")[0] == "after_call_work"
+        assert record.outcome == "answered" and "no RTP" in record.end_cause
+
+    run(scenario(), timeout=90)
+
+
+def test_keys_the_caller_presses_reach_the_party_it_talks_with_but_not_while_held(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        async with (
+            hotline(tmp_path, flow=QUEUE_ONLY_FLOW) as running,
+            agent_phone(running, tmp_path, "8001") as phone,
+        ):
+            sign_on(running, "1001", "8001")
+            async with Caller(running) as caller:
+                await caller.dial()
+                await phone.wait_for(event("media", call=0), timeout=20)
+                await talking(caller)
+                await caller.press("12#")
+                for digit in "12#":
+                    await phone.wait_for(event("dtmf", call=0, digit=digit), timeout=10)
+                await command(running, "hold", "1001")
+                await caller.press("9")
+                await asyncio.sleep(1.0)
+                assert not [e for e in phone.events if e.get("digit") == "9"], "held: not sent"
+                await command(running, "unhold", "1001")
+                await caller.press("5")
+                await phone.wait_for(event("dtmf", call=0, digit="5"), timeout=10)
+                await caller.hang_up()
+            await phone.wait_for(event("disconnected", call=0), timeout=15)
+
+    run(scenario(), timeout=90)

@@ -927,6 +927,9 @@ def phone_main(argv: list[str] | None = None) -> int:  # pragma: no cover (runs 
                                 held=media.status != pj.PJSUA_CALL_MEDIA_ACTIVE,
                             )
 
+                def onDtmfDigit(self, prm: Any) -> None:
+                    emit("dtmf", call=self.index, digit=prm.digit)
+
                 def onCallTransferStatus(self, prm: Any) -> None:
                     emit(
                         "transfer_status",

@@ -32,6 +32,7 @@ def switch_config(**overrides: Any) -> SwitchConfig:
         ).digest(),
         "rtp_host": settings.RTP_HOST,
         "rtp_ports": (settings.RTP_PORT_MIN, settings.RTP_PORT_MAX),
+        "rtp_timeout": float(settings.RTP_TIMEOUT),
         "api_host": settings.SWITCH_API_HOST,
         "api_port": settings.SWITCH_API_PORT,
         "api_token": settings.SWITCH_TOKEN,
