@@ -551,7 +551,7 @@ def test_a_caller_whose_rtp_stops_is_hung_up_and_the_agent_freed(tmp_path: Path)
 
     async def scenario() -> None:
         async with (
-            hotline(tmp_path, flow=QUEUE_ONLY_FLOW, rtp_timeout=2.0) as running,
+            hotline(tmp_path, flow=QUEUE_ONLY_FLOW, rtp_timeout=4.0) as running,
             agent_phone(running, tmp_path, "8001") as phone,
         ):
             sign_on(running, "1001", "8001")
