@@ -25,7 +25,6 @@ every step, so no step has to undo another's connections.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import itertools
 import logging
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from aqualine.telephony.acd.states import AcdError, AgentState
 from aqualine.telephony.api.events import CallControl
+from aqualine.telephony.leg_media import add_answered_leg, close_sockets
 from aqualine.telephony.legs import Credentials, LegCallbacks, LegFailure, LocalMedia, OutboundLeg
 from aqualine.telephony.media.handles import Leg
 from aqualine.telephony.media.player import bind_rtp_ports
@@ -345,15 +345,7 @@ class CallController:
                 socks = party.socks
                 assert socks is not None
                 party.socks = None
-                party.media = self.clock.add_leg(
-                    remote=(audio.remote_address, audio.remote_port),
-                    codec=audio.codec.name,
-                    payload_type=audio.codec.payload_type,
-                    dtmf_payload_type=audio.telephone_event_pt,
-                    sock=socks[0],
-                    rtcp_sock=socks[1],
-                    rtcp_port=audio.remote_rtcp_port,
-                )
+                party.media = add_answered_leg(self.clock, audio, socks)
                 party.answered = True
             if not answered.done():
                 answered.set_result(party.answered)
@@ -410,12 +402,8 @@ class CallController:
         return await answered
 
     def _close_socks(self, party: Party) -> None:
-        if party.socks is not None:
-            for sock in party.socks:
-                if sock is not None:
-                    with contextlib.suppress(OSError):
-                        sock.close()
-            party.socks = None
+        close_sockets(party.socks)
+        party.socks = None
 
     def _drop(self, party: Party, cause: str) -> None:
         """Let go of a party: hang up or cancel its leg, take its media off the clock."""

@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 from aqualine.telephony.acd.states import AcdError
 from aqualine.telephony.api.events import CallControl
 from aqualine.telephony.callcontrol import CallControlRefused
+from aqualine.telephony.leg_media import Sockets, add_answered_leg, close_sockets
 from aqualine.telephony.legs import (
     Credentials,
     FailureKind,
@@ -72,8 +73,6 @@ AGENT_RING_SECONDS = 30.0  # the agent's own phone
 CUSTOMER_RING_SECONDS = 60.0  # the customer's phone, through the trunk
 BUSY_TONE_SECONDS = 2.0  # what the agent hears after the customer's side failed
 NUMBER = re.compile(r"\+?[0-9]{1,32}")
-
-Sockets = tuple[Any, Any]
 
 
 def _now() -> datetime:
@@ -164,17 +163,7 @@ class ClickToDial:
         return LocalMedia(self.host.config.rtp_host, int(socks[0].getsockname()[1]))
 
     def _add_media(self, audio: NegotiatedAudio, socks: Sockets) -> Leg:
-        rtp, rtcp = socks
-        media: Leg = self.clock.add_leg(
-            remote=(audio.remote_address, audio.remote_port),
-            codec=audio.codec.name,
-            payload_type=audio.codec.payload_type,
-            dtmf_payload_type=audio.telephone_event_pt,
-            sock=rtp,
-            rtcp_sock=rtcp,
-            rtcp_port=audio.remote_rtcp_port,
-        )
-        return media
+        return add_answered_leg(self.clock, audio, socks)
 
     def _media_changed(self, leg: OutboundLeg, audio: NegotiatedAudio) -> None:
         """A re-INVITE from either side: follow its address, stop sending while it holds."""
@@ -316,7 +305,7 @@ class ClickToDial:
         self.agent_leg = leg
         socks, self._agent_socks = self._agent_socks, None
         if self.state != "ringing_agent" or socks is None:
-            _close(socks)
+            close_sockets(socks)
             self._spawn(leg.hang_up("call ended"))
             return
         self.agent_media = self._add_media(audio, socks)
@@ -328,7 +317,7 @@ class ClickToDial:
     def _agent_failed(self, leg: OutboundLeg, failure: LegFailure) -> None:
         self.agent_leg = leg
         socks, self._agent_socks = self._agent_socks, None
-        _close(socks)
+        close_sockets(socks)
         if self.state == "ringing_agent":
             self._end("failed", failure_cause(failure))
 
@@ -373,7 +362,7 @@ class ClickToDial:
         except (OSError, ValueError) as exc:
             log.error("call %s: cannot call the trunk %s: %s", self.call_id, trunk.name, exc)
             self._customer_socks = None
-            _close(socks)
+            close_sockets(socks)
             self._customer_failed_with("503 Trunk unreachable")
             return
         self.customer_leg = leg
@@ -385,7 +374,7 @@ class ClickToDial:
         self.customer_leg = leg
         socks, self._customer_socks = self._customer_socks, None
         if self.state != "dialing" or socks is None or self.agent_media is None:
-            _close(socks)
+            close_sockets(socks)
             self._spawn(leg.hang_up("call ended"))
             return
         self.customer_media = self._add_media(audio, socks)
@@ -403,7 +392,7 @@ class ClickToDial:
     def _customer_failed(self, leg: OutboundLeg, failure: LegFailure) -> None:
         self.customer_leg = leg
         socks, self._customer_socks = self._customer_socks, None
-        _close(socks)
+        close_sockets(socks)
         self._customer_failed_with(failure_cause(failure))
 
     def _customer_failed_with(self, cause: str) -> None:
@@ -485,8 +474,8 @@ class ClickToDial:
             if media is not None:
                 self.clock.remove_leg(media)
         self.agent_media = self.customer_media = None
-        _close(self._agent_socks)
-        _close(self._customer_socks)
+        close_sockets(self._agent_socks)
+        close_sockets(self._customer_socks)
         self._agent_socks = self._customer_socks = None
         if not self._reported:
             self._reported = True
@@ -506,13 +495,6 @@ class ClickToDial:
 
     async def _release(self, legs: list[OutboundLeg], cause: str) -> None:
         await asyncio.gather(*(leg.hang_up(cause) for leg in legs), return_exceptions=True)
-
-
-def _close(socks: Sockets | None) -> None:
-    for sock in socks or ():
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.close()
 
 
 __all__ = [

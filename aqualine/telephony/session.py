@@ -31,6 +31,7 @@ from aqualine.telephony.ivr import actions as ivr
 from aqualine.telephony.ivr.flow import Flow
 from aqualine.telephony.ivr.interpreter import CallInfo, Interpreter, Status
 from aqualine.telephony.ivr.schema import Prompt
+from aqualine.telephony.leg_media import add_answered_leg, close_sockets
 from aqualine.telephony.legs import LegCallbacks, LegFailure, LocalMedia, OutboundLeg
 from aqualine.telephony.media.handles import (
     DtmfReceived,
@@ -368,7 +369,7 @@ class HotlineSession:
 
         def on_answered(leg: OutboundLeg, audio: NegotiatedAudio) -> None:
             if self.agent_socks is not socks:  # a stale ring answered at the last moment
-                _close(socks)
+                close_sockets(socks)
                 self._spawn(leg.hang_up("offer withdrawn"))
                 if not answered.done():
                     answered.set_result(False)
@@ -379,7 +380,7 @@ class HotlineSession:
 
         def on_failed(leg: OutboundLeg, failure: LegFailure) -> None:
             current = self.agent_socks is socks
-            _close(socks)
+            close_sockets(socks)
             if current:
                 self.agent_socks = None
             if self.agent_leg is leg:
@@ -417,12 +418,8 @@ class HotlineSession:
         return await answered
 
     def _close_agent_socks(self) -> None:
-        if self.agent_socks is not None:
-            for sock in self.agent_socks:
-                if sock is not None:
-                    with contextlib.suppress(OSError):
-                        sock.close()
-            self.agent_socks = None
+        close_sockets(self.agent_socks)
+        self.agent_socks = None
 
     def _agent_answered(
         self, leg: OutboundLeg, audio: NegotiatedAudio, agent_id: str, extension: str
@@ -434,15 +431,7 @@ class HotlineSession:
         self.agent_socks = None
         assert socks is not None
         rtp, rtcp = socks
-        self.agent_media = self.clock.add_leg(
-            remote=(audio.remote_address, audio.remote_port),
-            codec=audio.codec.name,
-            payload_type=audio.codec.payload_type,
-            dtmf_payload_type=audio.telephone_event_pt,
-            sock=rtp,
-            rtcp_sock=rtcp,
-            rtcp_port=audio.remote_rtcp_port,
-        )
+        self.agent_media = add_answered_leg(self.clock, audio, (rtp, rtcp))
         self.state = "talking"
         self.agent_id = agent_id
         self.agent_extension = extension
@@ -646,13 +635,6 @@ _REFER_REFUSALS = {
     "unknown_agent": (404, "Not Found"),
     "no_trunk": (503, "Service Unavailable"),
 }
-
-
-def _close(socks: tuple[Any, Any]) -> None:
-    for sock in socks:
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.close()
 
 
 def relative_to(path: Path, base: Path) -> str:
